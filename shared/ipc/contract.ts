@@ -1,0 +1,165 @@
+// THE contract between the renderer (or CLI) and the main-process core: one table of
+// channel -> request schema, response schema and a doc line. main validates every request
+// with these schemas; the preload and the web host expose exactly these channels.
+import { z } from 'zod';
+import { b64Bytes, DeviceId, DeviceKeysUploadSchema, PrekeyBundleSchema } from '../protocol/keys.js';
+import { DeliveredEnvelopeSchema, EnvelopeIdSchema, OutgoingEnvelopeSchema } from '../protocol/envelope.js';
+import { CHALLENGE_BYTES } from '../protocol/auth.js';
+
+const Empty = z.object({}).strict();
+const Ok = z.object({ ok: z.literal(true) });
+
+export const AppStatusSchema = z.object({
+  /** no-account: onboarding; unregistered: keys exist but the relay has not accepted them; locked: profile exists, key wrapped; ready: unlocked. */
+  state: z.enum(['no-account', 'unregistered', 'locked', 'ready']),
+  username: z.string().optional(),
+  deviceId: DeviceId.optional(),
+  serverUrl: z.string().optional(),
+  /** true when unlocking needs a passphrase (no OS keychain, or the user chose an app lock). */
+  passphraseRequired: z.boolean(),
+});
+export type AppStatus = z.infer<typeof AppStatusSchema>;
+
+export const MessageStatusSchema = z.enum(['sending', 'sent', 'delivered', 'failed', 'received']);
+export type MessageStatus = z.infer<typeof MessageStatusSchema>;
+
+export const MessageSchema = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  /** 'me' for our own messages, otherwise the sender's username. */
+  sender: z.string(),
+  outgoing: z.boolean(),
+  text: z.string(),
+  sentAt: z.number().int(),
+  receivedAt: z.number().int().nullable(),
+  status: MessageStatusSchema,
+});
+export type Message = z.infer<typeof MessageSchema>;
+
+export const ContactSchema = z.object({
+  username: z.string(),
+  identityKey: z.string(),
+  verified: z.boolean(),
+  addedAt: z.number().int(),
+});
+export type Contact = z.infer<typeof ContactSchema>;
+
+export const ConversationSummarySchema = z.object({
+  id: z.string(),
+  peer: z.string(),
+  lastMessage: z
+    .object({ text: z.string(), outgoing: z.boolean(), sentAt: z.number().int(), status: MessageStatusSchema })
+    .nullable(),
+  unreadCount: z.number().int().nonnegative(),
+  updatedAt: z.number().int(),
+});
+export type ConversationSummary = z.infer<typeof ConversationSummarySchema>;
+
+const MessageText = z.string().min(1).max(64 * 1024);
+const Passphrase = z.string().min(1).max(1024);
+
+export const RegistrationSchema = z.object({
+  username: z.string(),
+  deviceId: DeviceId,
+  keys: DeviceKeysUploadSchema,
+});
+export type Registration = z.infer<typeof RegistrationSchema>;
+
+export const EnvelopeResultSchema = z.object({
+  id: EnvelopeIdSchema,
+  /** stored: new and saved; duplicate: seen before; rejected: undecryptable — ack all three, the relay must drop them. */
+  outcome: z.enum(['stored', 'duplicate', 'rejected']),
+  reason: z.string().optional(),
+});
+export type EnvelopeResult = z.infer<typeof EnvelopeResultSchema>;
+
+function channel<Req extends z.ZodType, Res extends z.ZodType>(request: Req, response: Res, doc: string) {
+  return { request, response, doc };
+}
+
+export const contract = {
+  'app.status': channel(Empty, AppStatusSchema, 'Where the profile is: no account, locked, or ready.'),
+  'account.create': channel(
+    z.object({
+      username: z.string().min(1).max(64),
+      serverUrl: z.string().url(),
+      passphrase: Passphrase.optional(),
+    }),
+    RegistrationSchema,
+    'Creates the local profile, identity and prekeys; returns the public keys to register with the relay.',
+  ),
+  'account.markRegistered': channel(Empty, AppStatusSchema, 'Records that the relay accepted the registration.'),
+  'vault.unlock': channel(z.object({ passphrase: Passphrase.optional() }), AppStatusSchema, 'Unwraps the database key and opens the store.'),
+  'vault.lock': channel(Empty, AppStatusSchema, 'Closes the store and forgets the database key.'),
+  'relay.signChallenge': channel(
+    z.object({ challenge: b64Bytes(CHALLENGE_BYTES) }),
+    z.object({ username: z.string(), deviceId: DeviceId, signature: z.string() }),
+    "Signs the relay's auth challenge with the device identity key (domain-separated; nothing else can be signed).",
+  ),
+  'contacts.list': channel(Empty, z.array(ContactSchema), 'All contacts.'),
+  'contacts.add': channel(
+    z.object({ bundles: z.array(PrekeyBundleSchema).min(1).max(16) }),
+    z.object({ contact: ContactSchema, conversationId: z.string() }),
+    "Verifies a user's prekey bundles from the relay, runs PQXDH and opens a conversation.",
+  ),
+  'contacts.safetyNumber': channel(
+    z.object({ username: z.string() }),
+    z.object({ username: z.string(), digits: z.string().regex(/^\d{60}$/) }),
+    'The 60-digit safety number shared with a contact.',
+  ),
+  'conversations.list': channel(Empty, z.array(ConversationSummarySchema), 'Conversations, most recent activity first.'),
+  'conversations.markRead': channel(z.object({ conversationId: z.string() }), Ok, 'Clears the unread count.'),
+  'messages.list': channel(
+    z.object({
+      conversationId: z.string(),
+      /** page backwards from this message id (exclusive); omit for the newest page */
+      before: z.string().optional(),
+      limit: z.number().int().min(1).max(500).default(50),
+    }),
+    z.object({ messages: z.array(MessageSchema), hasMore: z.boolean() }),
+    'A page of messages, oldest first, ending at the newest (or just before `before`).',
+  ),
+  'messages.send': channel(
+    z.object({ conversationId: z.string(), text: MessageText }),
+    MessageSchema,
+    'Encrypts for every recipient device and queues the envelopes in the outbox, in one transaction.',
+  ),
+  'envelopes.receive': channel(
+    z.object({ envelopes: z.array(DeliveredEnvelopeSchema).max(500) }),
+    z.object({ results: z.array(EnvelopeResultSchema) }),
+    'Decrypts and stores incoming envelopes; every returned id may be acked to the relay.',
+  ),
+  'outbox.pending': channel(
+    z.object({ limit: z.number().int().min(1).max(1000).default(200) }),
+    z.object({ envelopes: z.array(OutgoingEnvelopeSchema) }),
+    'Envelopes waiting to be sent to the relay, oldest first.',
+  ),
+  'outbox.markSent': channel(z.object({ ids: z.array(EnvelopeIdSchema).max(1000) }), Ok, 'The relay accepted these envelopes.'),
+} as const;
+
+export type Contract = typeof contract;
+export type Channel = keyof Contract;
+export type RequestOf<C extends Channel> = z.input<Contract[C]['request']>;
+export type ParsedRequestOf<C extends Channel> = z.output<Contract[C]['request']>;
+export type ResponseOf<C extends Channel> = z.output<Contract[C]['response']>;
+
+export const channels = Object.keys(contract) as Channel[];
+
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(contract, name);
+}
+
+/** Errors crossing the boundary carry a code and a message that is safe to show; never a secret. */
+export const IpcErrorSchema = z.object({ code: z.string(), message: z.string() });
+export type IpcError = z.infer<typeof IpcErrorSchema>;
+export type IpcReply<T> = { ok: true; value: T } | { ok: false; error: IpcError };
+
+export class RefugeError extends Error {
+  override readonly name = 'RefugeError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
