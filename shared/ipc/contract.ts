@@ -70,6 +70,8 @@ export const EnvelopeResultSchema = z.object({
   /** stored: new and saved; duplicate: seen before; rejected: undecryptable — ack all three, the relay must drop them. */
   outcome: z.enum(['stored', 'duplicate', 'rejected']),
   reason: z.string().optional(),
+  /** the chat message this envelope carried, when it was a new one (for display and notifications) */
+  message: MessageSchema.optional(),
 });
 export type EnvelopeResult = z.infer<typeof EnvelopeResultSchema>;
 

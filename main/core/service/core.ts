@@ -1,0 +1,575 @@
+// The core: implements every channel of shared/ipc on top of crypto, store and vault.
+// One instance per profile folder. Runs in plain Node (Electron main, web host, CLI).
+import { randomUUID } from 'node:crypto';
+import {
+  contract,
+  RefugeError,
+  type AppStatus,
+  type Channel,
+  type ContactSchema,
+  type ConversationSummary,
+  type EnvelopeResult,
+  type Message,
+  type ParsedRequestOf,
+  type Registration,
+  type ResponseOf,
+} from '../../../shared/ipc/contract.js';
+import type { z } from 'zod';
+import { fromBase64url, toBase64url } from '../../../shared/encoding/base64url.js';
+import { authMessage } from '../../../shared/protocol/auth.js';
+import type { DeliveredEnvelope, OutgoingEnvelope } from '../../../shared/protocol/envelope.js';
+import { canonicalUsername, isValidUsername } from '../../../shared/protocol/username.js';
+import {
+  acceptPrekeyMessage,
+  buildKeysUpload,
+  CryptoError,
+  decryptMessage,
+  deserializeIdentity,
+  deserializeKyberPrekey,
+  deserializeOneTimePrekey,
+  deserializeSession,
+  deserializeSignedPrekey,
+  encryptMessage,
+  generateIdentityKeyPair,
+  generateKyberPrekeys,
+  generateOneTimePrekeys,
+  generateSignedPrekey,
+  initCrypto,
+  initiateSession,
+  messageKind,
+  prekeyMessageInfo,
+  safetyNumber,
+  serializeIdentity,
+  serializeKyberPrekey,
+  serializeOneTimePrekey,
+  serializeSession,
+  serializeSignedPrekey,
+  sessionInfo,
+  signWithIdentity,
+  verifyBundle,
+  type IdentityKeyPair,
+  type ResponderKeys,
+  type SessionState,
+} from '../crypto/index.js';
+import { openStore, type MessageRow, type Store } from '../store/index.js';
+import { createVault, unlockVault, vaultExists, type KeyProtector } from '../vault/index.js';
+import { decodePayload, encodePayload, PayloadError, type Payload } from './payload.js';
+import { toRefugeError } from './errors.js';
+
+export const ONE_TIME_PREKEY_BATCH = 100;
+export const KYBER_ONE_TIME_BATCH = 20;
+const DEVICE_ID = 1;
+
+export interface CoreOptions {
+  profileDir: string;
+  /** the relay a new profile suggests (the embedded local relay, or the configured one) */
+  defaultServerUrl: string;
+  /** how the database key is protected; `passphrase` is what the user typed, if anything */
+  protector: (passphrase: string | undefined) => KeyProtector;
+  /** true where no OS keychain protects the key, so unlocking needs the user's passphrase */
+  passphraseRequired: boolean;
+  now?: () => number;
+}
+
+type Handler<C extends Channel> = (request: ParsedRequestOf<C>) => Promise<ResponseOf<C>> | ResponseOf<C>;
+type Handlers = { [C in Channel]: Handler<C> };
+
+interface Unlocked {
+  store: Store;
+  key: Uint8Array;
+}
+
+export class Core {
+  private unlocked: Unlocked | null = null;
+  private identityCache: IdentityKeyPair | null = null;
+  private readonly now: () => number;
+  private readonly handlers: Handlers;
+
+  private constructor(private readonly options: CoreOptions) {
+    this.now = options.now ?? Date.now;
+    this.handlers = this.buildHandlers();
+  }
+
+  static async open(options: CoreOptions): Promise<Core> {
+    await initCrypto();
+    return new Core(options);
+  }
+
+  /** Validates `request` with the channel's schema, runs it, and returns the response. Throws RefugeError. */
+  async handle<C extends Channel>(channel: C, request: unknown): Promise<ResponseOf<C>> {
+    const spec = contract[channel];
+    if (!spec) throw new RefugeError('UNKNOWN_CHANNEL', 'Unknown request.');
+    const parsed = spec.request.safeParse(request ?? {});
+    if (!parsed.success) {
+      const where = parsed.error.issues.map((i) => i.path.join('.') || '(request)').join(', ');
+      throw new RefugeError('BAD_REQUEST', `Invalid ${channel} request: check ${where}.`);
+    }
+    try {
+      const handler = this.handlers[channel] as Handler<C>;
+      return await handler(parsed.data as ParsedRequestOf<C>);
+    } catch (error) {
+      throw toRefugeError(error);
+    }
+  }
+
+  /** Closes the store and forgets the key. */
+  close(): void {
+    this.lock();
+  }
+
+  private buildHandlers(): Handlers {
+    return {
+      'app.status': () => this.status(),
+      'account.create': (req) => this.createAccount(req.username, req.serverUrl, req.passphrase),
+      'account.markRegistered': () => {
+        const { store } = this.requireOpen();
+        const account = this.requireAccount(store);
+        store.saveAccount({ ...account, registered: true });
+        return this.status();
+      },
+      'vault.unlock': (req) => this.unlock(req.passphrase),
+      'vault.lock': () => {
+        this.lock();
+        return this.status();
+      },
+      'relay.signChallenge': (req) => {
+        const { store } = this.requireOpen();
+        const account = this.requireAccount(store);
+        const message = authMessage(fromBase64url(req.challenge), account.username, account.deviceId);
+        return {
+          username: account.username,
+          deviceId: account.deviceId,
+          signature: toBase64url(signWithIdentity(this.identity(store), message)),
+        };
+      },
+      'contacts.list': () => this.requireReady().listContacts().map(toContact),
+      'contacts.add': (req) => this.addContact(req.bundles),
+      'contacts.safetyNumber': (req) => {
+        const store = this.requireReady();
+        const account = this.requireAccount(store);
+        const username = canonicalUsername(req.username);
+        const contact = store.getContact(username);
+        if (!contact) throw new RefugeError('UNKNOWN_CONTACT', `${username} is not among your contacts.`);
+        const digits = safetyNumber(
+          { id: account.username, identityKey: this.identity(store).publicKey },
+          { id: contact.username, identityKey: toBytes(contact.identityKey) },
+        );
+        return { username, digits };
+      },
+      'conversations.list': () => this.listConversations(),
+      'conversations.markRead': (req) => {
+        this.requireReady().markConversationRead(req.conversationId);
+        return { ok: true as const };
+      },
+      'messages.list': (req) => {
+        const store = this.requireReady();
+        if (!store.getConversation(req.conversationId)) throw new RefugeError('UNKNOWN_CONVERSATION', 'That conversation does not exist.');
+        const page = store.listMessages(req.conversationId, { before: req.before, limit: req.limit });
+        return { messages: page.messages.map(toMessage), hasMore: page.hasMore };
+      },
+      'messages.send': (req) => this.sendText(req.conversationId, req.text),
+      'envelopes.receive': (req) => ({ results: this.receive(req.envelopes) }),
+      'outbox.pending': (req) => ({
+        envelopes: this.requireReady()
+          .listOutbox(req.limit)
+          .map((row): OutgoingEnvelope => ({ id: row.envelopeId, to: row.to, toDeviceId: row.toDeviceId, body: row.body })),
+      }),
+      'outbox.markSent': (req) => {
+        const store = this.requireReady();
+        store.transaction(() => {
+          const messageIds = store.removeOutbox(req.ids);
+          if (messageIds.length > 0) store.updateMessageStatus(messageIds, 'sent');
+        });
+        return { ok: true as const };
+      },
+    };
+  }
+
+  // ---- profile lifecycle ----------------------------------------------------
+
+  private status(): AppStatus {
+    const base = { passphraseRequired: this.options.passphraseRequired };
+    if (!this.unlocked) {
+      if (!vaultExists(this.options.profileDir)) {
+        return { ...base, state: 'no-account', serverUrl: this.options.defaultServerUrl };
+      }
+      return { ...base, state: 'locked' };
+    }
+    const account = this.unlocked.store.getAccount();
+    if (!account) return { ...base, state: 'no-account', serverUrl: this.options.defaultServerUrl };
+    return {
+      ...base,
+      state: account.registered ? 'ready' : 'unregistered',
+      username: account.username,
+      deviceId: account.deviceId,
+      serverUrl: account.serverUrl,
+    };
+  }
+
+  private async createAccount(rawUsername: string, serverUrl: string, passphrase: string | undefined): Promise<Registration> {
+    const username = canonicalUsername(rawUsername);
+    if (!isValidUsername(username)) {
+      throw new RefugeError('INVALID_USERNAME', 'A username is 3–32 characters: letters a–z, digits, _ and .');
+    }
+    if (this.options.passphraseRequired && !passphrase) {
+      throw new RefugeError('PASSPHRASE_REQUIRED', 'Choose a passphrase to protect this profile.');
+    }
+    if (!this.unlocked) {
+      if (vaultExists(this.options.profileDir)) {
+        throw new RefugeError('PROFILE_EXISTS', 'This profile already has an account; unlock it instead.');
+      }
+      const key = await createVault(this.options.profileDir, this.options.protector(passphrase));
+      this.unlocked = { store: openStore(this.options.profileDir, key), key };
+    }
+    const { store } = this.unlocked;
+    const existing = store.getAccount();
+    if (existing?.registered) throw new RefugeError('PROFILE_EXISTS', 'This profile already has a registered account.');
+
+    const now = this.now();
+    return store.transaction(() => {
+      // Re-choosing a username after the relay refused one keeps the keys already made.
+      if (existing) {
+        store.saveAccount({ ...existing, username, serverUrl });
+        return this.registration(store);
+      }
+      const identity = generateIdentityKeyPair();
+      const signed = generateSignedPrekey(identity, 1, now);
+      const oneTime = generateOneTimePrekeys(1, ONE_TIME_PREKEY_BATCH);
+      const [lastResort] = generateKyberPrekeys(identity, 1, 1, true);
+      if (!lastResort) throw new RefugeError('INTERNAL', 'Could not generate the last-resort prekey.');
+      const kyberOneTime = generateKyberPrekeys(identity, 2, KYBER_ONE_TIME_BATCH, false);
+      store.saveAccount({
+        username,
+        deviceId: DEVICE_ID,
+        serverUrl,
+        identity: serializeIdentity(identity),
+        registered: false,
+        createdAt: now,
+        nextPrekeyId: ONE_TIME_PREKEY_BATCH + KYBER_ONE_TIME_BATCH + 2,
+      });
+      store.putPrekeys('signed', [{ id: signed.id, record: serializeSignedPrekey(signed) }]);
+      store.putPrekeys('onetime', oneTime.map((k) => ({ id: k.id, record: serializeOneTimePrekey(k) })));
+      store.putPrekeys('kyber', [
+        { id: lastResort.id, record: serializeKyberPrekey(lastResort), lastResort: true },
+        ...kyberOneTime.map((k) => ({ id: k.id, record: serializeKyberPrekey(k), lastResort: false })),
+      ]);
+      this.identityCache = identity;
+      return {
+        username,
+        deviceId: DEVICE_ID,
+        keys: buildKeysUpload(identity, signed, lastResort, oneTime, kyberOneTime),
+      };
+    });
+  }
+
+  /** The public keys of an existing unregistered profile, from what the store holds. */
+  private registration(store: Store): Registration {
+    const account = this.requireAccount(store);
+    const identity = this.identity(store);
+    const signedRow = store.getPrekey('signed', 1);
+    const lastResortRow = store.getPrekey('kyber', 1);
+    if (!signedRow || !lastResortRow) throw new RefugeError('INTERNAL', 'The profile is missing its prekeys.');
+    const oneTime = [];
+    for (let id = 1; id <= ONE_TIME_PREKEY_BATCH; id++) {
+      const row = store.getPrekey('onetime', id);
+      if (row) oneTime.push(deserializeOneTimePrekey(row));
+    }
+    const kyberOneTime = [];
+    for (let id = 2; id < 2 + KYBER_ONE_TIME_BATCH; id++) {
+      const row = store.getPrekey('kyber', id);
+      if (row) kyberOneTime.push(deserializeKyberPrekey(row));
+    }
+    return {
+      username: account.username,
+      deviceId: account.deviceId,
+      keys: buildKeysUpload(identity, deserializeSignedPrekey(signedRow), deserializeKyberPrekey(lastResortRow), oneTime, kyberOneTime),
+    };
+  }
+
+  private async unlock(passphrase: string | undefined): Promise<AppStatus> {
+    if (this.unlocked) return this.status();
+    if (!vaultExists(this.options.profileDir)) throw new RefugeError('NO_PROFILE', 'There is no profile here yet.');
+    if (this.options.passphraseRequired && !passphrase) throw new RefugeError('PASSPHRASE_REQUIRED', 'Enter your passphrase.');
+    const key = await unlockVault(this.options.profileDir, this.options.protector(passphrase));
+    this.unlocked = { store: openStore(this.options.profileDir, key), key };
+    return this.status();
+  }
+
+  private lock(): void {
+    if (!this.unlocked) return;
+    this.unlocked.store.close();
+    this.unlocked.key.fill(0);
+    this.identityCache?.privateKey.fill(0);
+    this.identityCache = null;
+    this.unlocked = null;
+  }
+
+  private requireOpen(): Unlocked {
+    if (this.unlocked) return this.unlocked;
+    if (!vaultExists(this.options.profileDir)) throw new RefugeError('NO_PROFILE', 'Create an account first.');
+    throw new RefugeError('LOCKED', 'Refuge is locked. Unlock it first.');
+  }
+
+  private requireReady(): Store {
+    const { store } = this.requireOpen();
+    const account = this.requireAccount(store);
+    if (!account.registered) throw new RefugeError('NOT_REGISTERED', 'Finish registering with the relay first.');
+    return store;
+  }
+
+  private requireAccount(store: Store) {
+    const account = store.getAccount();
+    if (!account) throw new RefugeError('NO_PROFILE', 'Create an account first.');
+    return account;
+  }
+
+  private identity(store: Store): IdentityKeyPair {
+    if (!this.identityCache) this.identityCache = deserializeIdentity(this.requireAccount(store).identity);
+    return this.identityCache;
+  }
+
+  // ---- contacts and sessions -----------------------------------------------
+
+  private addContact(bundles: ParsedRequestOf<'contacts.add'>['bundles']): ResponseOf<'contacts.add'> {
+    const store = this.requireReady();
+    const account = this.requireAccount(store);
+    const first = bundles[0];
+    if (!first) throw new RefugeError('BAD_REQUEST', 'No prekey bundle was given.');
+    const username = canonicalUsername(first.username);
+    if (username === account.username) throw new RefugeError('SELF_CONTACT', 'You cannot add yourself as a contact.');
+    for (const bundle of bundles) {
+      if (canonicalUsername(bundle.username) !== username || bundle.identityKey !== first.identityKey) {
+        throw new RefugeError('BAD_BUNDLE', 'The relay returned inconsistent keys for this user.');
+      }
+      verifyBundle(bundle);
+    }
+    const identityKey = fromBase64url(first.identityKey);
+    const known = store.getContact(username);
+    if (known && !equalBytes(toBytes(known.identityKey), identityKey)) {
+      throw new RefugeError('IDENTITY_CHANGED', `${username}'s safety number has changed. Verify it before continuing.`);
+    }
+    const now = this.now();
+    const identity = this.identity(store);
+    return store.transaction(() => {
+      const contact = known ?? { username, identityKey, verified: false, addedAt: now };
+      if (!known) store.upsertContact(contact);
+      const existingDevices = new Set(store.listSessionDevices(username));
+      for (const bundle of bundles) {
+        if (existingDevices.has(bundle.deviceId)) continue;
+        store.putSession(username, bundle.deviceId, serializeSession(initiateSession(identity, bundle, now)));
+      }
+      const conversation = store.getOrCreateDirectConversation(username, now);
+      return { contact: toContact(contact), conversationId: conversation.id };
+    });
+  }
+
+  // ---- messages ---------------------------------------------------------------
+
+  private sendText(conversationId: string, text: string): Message {
+    const store = this.requireReady();
+    const conversation = store.getConversation(conversationId);
+    if (!conversation) throw new RefugeError('UNKNOWN_CONVERSATION', 'That conversation does not exist.');
+    const peer = conversation.peer;
+    const devices = store.listSessionDevices(peer);
+    if (devices.length === 0) throw new RefugeError('NO_SESSION', `There is no secure session with ${peer} yet.`);
+    const now = this.now();
+    const row: MessageRow = {
+      id: randomUUID(),
+      conversationId,
+      sender: 'me',
+      outgoing: true,
+      text,
+      sentAt: now,
+      receivedAt: null,
+      status: 'sending',
+    };
+    const plaintext = encodePayload({ v: 1, type: 'text', id: row.id, text, sentAt: now });
+    store.transaction(() => {
+      store.insertMessage(row);
+      store.enqueueOutbox(this.encryptForDevices(store, peer, devices, plaintext, row.id, now));
+    });
+    return toMessage(row);
+  }
+
+  /** Encrypts one plaintext per device and advances each session; call inside a transaction. */
+  private encryptForDevices(store: Store, peer: string, devices: number[], plaintext: Uint8Array, messageId: string | null, now: number) {
+    return devices.map((deviceId) => {
+      const record = store.getSession(peer, deviceId);
+      if (!record) throw new RefugeError('NO_SESSION', `There is no secure session with ${peer} yet.`);
+      const { session, ciphertext } = encryptMessage(deserializeSession(record), plaintext, now);
+      store.putSession(peer, deviceId, serializeSession(session));
+      return { envelopeId: randomUUID(), messageId, to: peer, toDeviceId: deviceId, body: toBase64url(ciphertext), createdAt: now };
+    });
+  }
+
+  /**
+   * Decrypts and stores a batch in one transaction. Decryption is pure, so an envelope that
+   * fails to decrypt changes nothing; if a write fails the whole batch rolls back and the
+   * caller acks nothing, so the relay redelivers.
+   */
+  private receive(envelopes: DeliveredEnvelope[]): EnvelopeResult[] {
+    const store = this.requireReady();
+    const identity = this.identity(store);
+    const now = this.now();
+    const receipts = new Map<string, { peer: string; deviceId: number; ids: string[] }>();
+    const results = store.transaction(() =>
+      envelopes.map((envelope): EnvelopeResult => {
+        if (store.hasProcessedEnvelope(envelope.id)) return { id: envelope.id, outcome: 'duplicate' };
+        const result = this.receiveOne(store, identity, envelope, now);
+        store.markEnvelopeProcessed(envelope.id, now);
+        if (result.receiptFor) {
+          const key = `${envelope.from}\u0000${envelope.fromDeviceId}`;
+          const entry = receipts.get(key) ?? { peer: envelope.from, deviceId: envelope.fromDeviceId, ids: [] };
+          entry.ids.push(result.receiptFor);
+          receipts.set(key, entry);
+        }
+        return result.result;
+      }),
+    );
+    if (receipts.size > 0) {
+      // Receipts are best-effort: losing one to a crash only leaves a message shown as "sent".
+      store.transaction(() => {
+        for (const { peer, deviceId, ids } of receipts.values()) {
+          const plaintext = encodePayload({ v: 1, type: 'receipt', kind: 'delivered', ids });
+          store.enqueueOutbox(this.encryptForDevices(store, peer, [deviceId], plaintext, null, now));
+        }
+      });
+    }
+    return results;
+  }
+
+  private receiveOne(
+    store: Store,
+    identity: IdentityKeyPair,
+    envelope: DeliveredEnvelope,
+    now: number,
+  ): { result: EnvelopeResult; receiptFor?: string } {
+    const from = canonicalUsername(envelope.from);
+    const reject = (reason: string) => ({ result: { id: envelope.id, outcome: 'rejected' as const, reason } });
+    let decrypted: { session: SessionState; plaintext: Uint8Array; consumed?: { oneTimePrekeyId: number | null; kyberPrekeyId: number | null } };
+    try {
+      const ciphertext = fromBase64url(envelope.body);
+      const existingRecord = store.getSession(from, envelope.fromDeviceId);
+      const existing = existingRecord ? deserializeSession(existingRecord) : null;
+      if (messageKind(ciphertext) === 'prekey') {
+        const info = prekeyMessageInfo(ciphertext);
+        const contact = store.getContact(from);
+        if (contact && !equalBytes(toBytes(contact.identityKey), info.senderIdentityKey)) {
+          return reject('IDENTITY_CHANGED');
+        }
+        decrypted = this.tryExisting(existing, ciphertext, now) ?? acceptPrekeyMessage(this.responderKeys(store, identity), ciphertext, now);
+      } else {
+        if (!existing) return reject('NO_SESSION');
+        decrypted = decryptMessage(existing, ciphertext, now);
+      }
+    } catch (error) {
+      if (error instanceof CryptoError) return reject(error.code);
+      throw error;
+    }
+
+    let payload: Payload;
+    try {
+      payload = decodePayload(decrypted.plaintext);
+    } catch (error) {
+      if (error instanceof PayloadError) return reject('BAD_PAYLOAD');
+      throw error;
+    }
+
+    // The message authenticated: commit the session and any consumed one-time prekeys.
+    const remoteIdentity = sessionInfo(decrypted.session).remoteIdentityKey;
+    if (!store.getContact(from)) store.upsertContact({ username: from, identityKey: remoteIdentity, verified: false, addedAt: now });
+    store.putSession(from, envelope.fromDeviceId, serializeSession(decrypted.session));
+    if (decrypted.consumed?.oneTimePrekeyId != null) store.deletePrekey('onetime', decrypted.consumed.oneTimePrekeyId);
+    if (decrypted.consumed?.kyberPrekeyId != null) store.deletePrekey('kyber', decrypted.consumed.kyberPrekeyId);
+
+    if (payload.type === 'receipt') {
+      const conversation = store.getOrCreateDirectConversation(from, now);
+      const own = payload.ids.filter((id) => {
+        const message = store.getMessage(id);
+        return message !== undefined && message.outgoing && message.conversationId === conversation.id;
+      });
+      if (own.length > 0) store.updateMessageStatus(own, 'delivered');
+      return { result: { id: envelope.id, outcome: 'stored' } };
+    }
+
+    const conversation = store.getOrCreateDirectConversation(from, now);
+    const row: MessageRow = {
+      id: payload.id,
+      conversationId: conversation.id,
+      sender: from,
+      outgoing: false,
+      text: payload.text,
+      sentAt: payload.sentAt,
+      receivedAt: now,
+      status: 'received',
+    };
+    if (!store.insertMessage(row)) return { result: { id: envelope.id, outcome: 'duplicate' } };
+    return { result: { id: envelope.id, outcome: 'stored', message: toMessage(row) }, receiptFor: payload.id };
+  }
+
+  /** A prekey message may belong to a session we already accepted (the sender has not seen our reply yet). */
+  private tryExisting(existing: SessionState | null, ciphertext: Uint8Array, now: number) {
+    if (!existing) return null;
+    try {
+      return decryptMessage(existing, ciphertext, now);
+    } catch (error) {
+      if (error instanceof CryptoError && error.code === 'WRONG_SESSION') return null;
+      throw error;
+    }
+  }
+
+  private responderKeys(store: Store, identity: IdentityKeyPair): ResponderKeys {
+    return {
+      identity,
+      signedPrekey: (id) => mapRow(store.getPrekey('signed', id), deserializeSignedPrekey),
+      oneTimePrekey: (id) => mapRow(store.getPrekey('onetime', id), deserializeOneTimePrekey),
+      kyberPrekey: (id) => mapRow(store.getPrekey('kyber', id), deserializeKyberPrekey),
+    };
+  }
+
+  private listConversations(): ConversationSummary[] {
+    return this.requireReady()
+      .listConversationSummaries()
+      .map(({ conversation, lastMessage }) => ({
+        id: conversation.id,
+        peer: conversation.peer,
+        unreadCount: conversation.unreadCount,
+        updatedAt: conversation.updatedAt,
+        lastMessage: lastMessage
+          ? { text: lastMessage.text, outgoing: lastMessage.outgoing, sentAt: lastMessage.sentAt, status: lastMessage.status }
+          : null,
+      }));
+  }
+}
+
+function mapRow<T>(row: Uint8Array | undefined, parse: (row: Uint8Array) => T): T | undefined {
+  return row ? parse(row) : undefined;
+}
+
+function toBytes(value: Uint8Array): Uint8Array {
+  return value instanceof Uint8Array ? value : new Uint8Array(value);
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+function toContact(row: { username: string; identityKey: Uint8Array; verified: boolean; addedAt: number }): z.infer<typeof ContactSchema> {
+  return { username: row.username, identityKey: toBase64url(toBytes(row.identityKey)), verified: row.verified, addedAt: row.addedAt };
+}
+
+function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    conversationId: row.conversationId,
+    sender: row.sender,
+    outgoing: row.outgoing,
+    text: row.text,
+    sentAt: row.sentAt,
+    receivedAt: row.receivedAt,
+    status: row.status,
+  };
+}

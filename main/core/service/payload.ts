@@ -1,0 +1,50 @@
+// What travels inside the ratchet: a small versioned JSON payload, padded so the
+// ciphertext length reveals only a coarse size class (like Signal's 160-byte padding).
+import { z } from 'zod';
+
+const PAD_BLOCK = 160;
+
+export const TextPayloadSchema = z.object({
+  v: z.literal(1),
+  type: z.literal('text'),
+  id: z.string().min(1).max(64),
+  text: z.string().min(1).max(64 * 1024),
+  sentAt: z.number().int().nonnegative(),
+});
+
+export const ReceiptPayloadSchema = z.object({
+  v: z.literal(1),
+  type: z.literal('receipt'),
+  kind: z.enum(['delivered']),
+  ids: z.array(z.string().min(1).max(64)).min(1).max(1000),
+});
+
+export const PayloadSchema = z.discriminatedUnion('type', [TextPayloadSchema, ReceiptPayloadSchema]);
+export type Payload = z.infer<typeof PayloadSchema>;
+
+export class PayloadError extends Error {
+  override readonly name = 'PayloadError';
+}
+
+export function encodePayload(payload: Payload): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(payload));
+  const padded = new Uint8Array(Math.ceil((json.length + 1) / PAD_BLOCK) * PAD_BLOCK);
+  padded.set(json);
+  padded[json.length] = 0x80; // ISO/IEC 7816-4 padding: 0x80 then zeros
+  return padded;
+}
+
+export function decodePayload(bytes: Uint8Array): Payload {
+  let end = bytes.length - 1;
+  while (end >= 0 && bytes[end] === 0) end--;
+  if (end < 0 || bytes[end] !== 0x80) throw new PayloadError('payload padding is malformed');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, end)));
+  } catch {
+    throw new PayloadError('payload is not valid UTF-8 JSON');
+  }
+  const result = PayloadSchema.safeParse(parsed);
+  if (!result.success) throw new PayloadError('payload does not match any known message type');
+  return result.data;
+}

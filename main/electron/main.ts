@@ -1,0 +1,147 @@
+// The Electron main process: app lifecycle, the window, the IPC wiring of the contract.
+// The only place besides the preload that imports 'electron'.
+import { app, BrowserWindow, ipcMain, net, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { channels, RefugeError, type Channel, type IpcReply } from '../../shared/ipc/contract.js';
+import { ipcChannelName } from '../../shared/ipc/electron-channel.js';
+import { startRelay } from '../../server/relay.js';
+import { Core } from '../core/service/core.js';
+import { passphraseProtectorFactory } from '../core/service/protectors.js';
+import { EMBEDDED_RELAY_PORT } from '../core/paths.js';
+import { contentSecurityPolicy } from '../web-host/csp.js';
+import { osKeychainUsable, SafeStorageKeyProtector } from './safe-storage-protector.js';
+import { openPreferences } from './preferences.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const APP_SCHEME = 'refuge';
+const APP_ORIGIN = `${APP_SCHEME}://app`;
+const rendererDir = path.join(root, 'dist/renderer');
+
+// Tests and portable installs may point the app at another data folder and relay.
+if (process.env.REFUGE_USER_DATA) app.setPath('userData', path.resolve(process.env.REFUGE_USER_DATA));
+
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  void start();
+}
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  const prefs = await openPreferences();
+  const dataDir = app.getPath('userData');
+
+  // The embedded relay, unless the user configured a server of their own.
+  let serverUrl = process.env.REFUGE_SERVER_URL ?? prefs.get('serverUrl');
+  let relay: Awaited<ReturnType<typeof startRelay>> | null = null;
+  if (!serverUrl) {
+    relay = await startRelay({ dataDir: path.join(dataDir, 'relay'), port: EMBEDDED_RELAY_PORT });
+    serverUrl = relay.url;
+  }
+
+  const keychain = osKeychainUsable();
+  const passphraseProtector = passphraseProtectorFactory();
+  const core = await Core.open({
+    profileDir: path.join(dataDir, 'profile'),
+    defaultServerUrl: serverUrl,
+    passphraseRequired: !keychain,
+    protector: (passphrase) => (keychain && !passphrase ? new SafeStorageKeyProtector() : passphraseProtector(passphrase)),
+  });
+
+  serveRenderer();
+  registerIpc(core);
+  const window = createWindow(prefs);
+
+  app.on('second-instance', () => {
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
+  app.on('window-all-closed', () => app.quit());
+  app.on('before-quit', () => {
+    core.close();
+    void relay?.close();
+  });
+}
+
+/** Serves the renderer build under refuge://app with a strict CSP (file:// cannot carry headers). */
+function serveRenderer(): void {
+  protocol.handle(APP_SCHEME, async (request) => {
+    const url = new URL(request.url);
+    const relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    const file = path.resolve(rendererDir, relative);
+    if (url.host !== 'app' || !file.startsWith(rendererDir + path.sep)) return new Response('Not found', { status: 404 });
+    const response = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(response.headers);
+    headers.set('Content-Security-Policy', contentSecurityPolicy());
+    headers.set('X-Content-Type-Options', 'nosniff');
+    return new Response(response.body, { status: response.status, headers });
+  });
+}
+
+function fromOurPage(event: IpcMainInvokeEvent): boolean {
+  const frame = event.senderFrame;
+  if (!frame || frame.parent) return false;
+  try {
+    return new URL(frame.url).origin === APP_ORIGIN;
+  } catch {
+    return false;
+  }
+}
+
+function registerIpc(core: Core): void {
+  for (const channel of channels) {
+    ipcMain.handle(ipcChannelName(channel), async (event, request: unknown): Promise<IpcReply<unknown>> => {
+      if (!fromOurPage(event)) return { ok: false, error: { code: 'FORBIDDEN', message: 'Request refused.' } };
+      try {
+        return { ok: true, value: await core.handle(channel as Channel, request) };
+      } catch (error) {
+        const e = error instanceof RefugeError ? error : new RefugeError('INTERNAL', 'Something went wrong inside Refuge.');
+        return { ok: false, error: { code: e.code, message: e.message } };
+      }
+    });
+  }
+}
+
+function createWindow(prefs: Awaited<ReturnType<typeof openPreferences>>): BrowserWindow {
+  const bounds = prefs.get('windowBounds');
+  const window = new BrowserWindow({
+    width: bounds?.width ?? 1280,
+    height: bounds?.height ?? 800,
+    ...(bounds ? { x: bounds.x, y: bounds.y } : {}),
+    minWidth: 420,
+    minHeight: 500,
+    title: 'Refuge',
+    show: false,
+    webPreferences: {
+      preload: path.join(root, 'dist/preload/preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: true,
+    },
+  });
+  if (prefs.get('windowMaximized')) window.maximize();
+
+  // Nothing opens inside the app: links go to the system browser, and only http(s).
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  window.webContents.on('will-navigate', (event, url) => {
+    if (!url.startsWith(`${APP_ORIGIN}/`)) event.preventDefault();
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'notifications'));
+
+  const saveBounds = () => {
+    prefs.set('windowMaximized', window.isMaximized());
+    if (!window.isMaximized()) prefs.set('windowBounds', window.getBounds());
+  };
+  window.on('close', saveBounds);
+  window.once('ready-to-show', () => window.show());
+  void window.loadURL(`${APP_ORIGIN}/index.html`);
+  return window;
+}
