@@ -10,15 +10,8 @@ const build = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scrip
 const built = await new Promise<number>((resolve) => build.on('exit', (code) => resolve(code ?? 1)));
 if (built !== 0) process.exit(built);
 
-// The 'electron' npm package exports the binary's path when required from Node; on first run
-// it downloads the binary (Electron >= 42 has no postinstall, so `npm ci` works offline).
-const require = createRequire(import.meta.url);
-let electronBinary: string;
-try {
-  electronBinary = require('electron') as string;
-} catch {
-  console.error('refuge: the Electron binary could not be downloaded; it needs the internet once (or run `npx install-electron`).');
-  process.exit(1);
-}
-const app = spawn(electronBinary, [root], { stdio: 'inherit' });
+// The 'electron' package's own CLI launches the binary, downloading it on first run
+// (Electron >= 42 has no postinstall, so `npm ci` works offline).
+const electronCli = createRequire(import.meta.url).resolve('electron/cli.js');
+const app = spawn(process.execPath, [electronCli, root], { stdio: 'inherit' });
 app.on('exit', (code) => process.exit(code ?? 0));
