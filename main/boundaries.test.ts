@@ -73,9 +73,9 @@ describe('process boundaries', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('shared depends on nothing outside shared/', () => {
+  it('shared code depends on nothing outside shared/ (its Node-run tests may start a relay)', () => {
     const offenders = graph
-      .filter(({ file }) => file.startsWith('shared/'))
+      .filter(({ file }) => file.startsWith('shared/') && !/\.test\.ts$/.test(file))
       .flatMap(({ file, imports }) =>
         imports.filter((s) => s.startsWith('.') && !resolveFrom(file, s).startsWith('shared/')).map((s) => `${file} -> ${s}`),
       );

@@ -1,0 +1,297 @@
+// The per-message hot path, straight on libsodium's WebAssembly exports.
+//
+// libsodium.js wraps every call in JavaScript that mallocs and copies each argument and
+// allocates each result; for the 32-byte keys and one-byte inputs of the ratchet KDFs that
+// wrapping costs as much as the hashing. This module calls the same libsodium functions
+// (crypto_auth_hmacsha256_*, crypto_aead_xchacha20poly1305_ietf_*) directly with one
+// preallocated scratch area, shares one HMAC key schedule between KDF_CK's two outputs, and
+// wipes the scratch after every call. It is only an optimisation: at initCrypto it checks its
+// results against the wrappers and, on any mismatch or missing export, everything falls back
+// to the wrappers (crypto.test.ts checks both paths agree).
+import { concat, utf8 } from './bytes.js';
+import { LABEL_MESSAGE_KEYS } from './constants.js';
+import { CryptoError } from './errors.js';
+import { sodium } from './sodium.js';
+
+/**
+ * HKDF-Expand(PRK = message-key seed, info = "Refuge_MessageKeys", 32) is one HMAC over
+ * info || 0x01. The message-key seed is already a uniformly random PRF output, so
+ * HKDF-Extract is skipped (RFC 5869 §3.3).
+ */
+export const MESSAGE_KEY_EXPAND_INPUT = concat(utf8(LABEL_MESSAGE_KEYS), Uint8Array.of(1));
+
+/** The Emscripten module libsodium.js exposes as `libsodium` (not in its .d.ts). */
+interface RawSodium {
+  HEAPU8: Uint8Array;
+  _malloc(size: number): number;
+  _free(pointer: number): void;
+  _crypto_auth_hmacsha256(out: number, input: number, inLenLo: number, inLenHi: number, key: number): number;
+  _crypto_auth_hmacsha256_init(state: number, key: number, keyLen: number): number;
+  _crypto_auth_hmacsha256_update(state: number, input: number, inLenLo: number, inLenHi: number): number;
+  _crypto_auth_hmacsha256_final(state: number, out: number): number;
+  _crypto_auth_hmacsha256_statebytes(): number;
+  _crypto_aead_xchacha20poly1305_ietf_encrypt(
+    c: number, cLenP: number, m: number, mLenLo: number, mLenHi: number,
+    ad: number, adLenLo: number, adLenHi: number, nsec: number, npub: number, key: number,
+  ): number;
+  _crypto_aead_xchacha20poly1305_ietf_decrypt(
+    m: number, mLenP: number, nsec: number, c: number, cLenLo: number, cLenHi: number,
+    ad: number, adLenLo: number, adLenHi: number, npub: number, key: number,
+  ): number;
+}
+
+const RAW_FUNCTIONS = [
+  '_malloc',
+  '_free',
+  '_crypto_auth_hmacsha256',
+  '_crypto_auth_hmacsha256_init',
+  '_crypto_auth_hmacsha256_update',
+  '_crypto_auth_hmacsha256_final',
+  '_crypto_auth_hmacsha256_statebytes',
+  '_crypto_aead_xchacha20poly1305_ietf_encrypt',
+  '_crypto_aead_xchacha20poly1305_ietf_decrypt',
+] as const;
+
+function asRawSodium(candidate: unknown): RawSodium | null {
+  if (typeof candidate !== 'object' || candidate === null) return null;
+  const record = candidate as Record<string, unknown>;
+  if (!(record['HEAPU8'] instanceof Uint8Array)) return null;
+  for (const name of RAW_FUNCTIONS) if (typeof record[name] !== 'function') return null;
+  return candidate as RawSodium;
+}
+
+// Fixed scratch layout (bytes from `base`); the data area after it holds AD, input and output.
+const KEY = 0; // 32
+const OUT1 = 32; // 32
+const OUT2 = 64; // 32
+const BYTE1 = 96; // constant 0x01
+const BYTE2 = 97; // constant 0x02
+const NONCE = 128; // 24
+const STATE1 = 160; // 208 (crypto_auth_hmacsha256_state)
+const STATE2 = 384; // 208
+const INPUT = 600; // small HMAC inputs, up to 64 bytes
+const OUT3 = 664; // 32
+const LABEL = 696; // the message-key expand input, up to 64 bytes
+const DATA = 760;
+const HMAC_STATE_BYTES = 208;
+
+let raw: RawSodium | null = null;
+let base = 0;
+let capacity = 0; // bytes available from base + DATA
+
+// Note: always read r.HEAPU8 after ensureData (Emscripten replaces the view when memory grows).
+function ensureData(r: RawSodium, bytes: number): void {
+  if (bytes <= capacity) return;
+  let size = 1 << 16;
+  while (size < bytes) size *= 2;
+  const next = r._malloc(DATA + size);
+  if (next === 0) throw new CryptoError('INVALID_ARGUMENT', 'out of memory');
+  if (base !== 0) {
+    r.HEAPU8.fill(0, base, base + DATA + capacity);
+    r._free(base);
+  }
+  base = next;
+  capacity = size;
+  r.HEAPU8[base + BYTE1] = 1;
+  r.HEAPU8[base + BYTE2] = 2;
+  r.HEAPU8.set(MESSAGE_KEY_EXPAND_INPUT, base + LABEL);
+}
+
+/** Called by initCrypto once libsodium is ready. */
+export function setupFastPath(): void {
+  // libsodium.js attaches its Emscripten module as `libsodium`; the typings omit it.
+  raw = asRawSodium((sodium as unknown as { libsodium?: unknown }).libsodium);
+  if (!raw || raw._crypto_auth_hmacsha256_statebytes() !== HMAC_STATE_BYTES) {
+    raw = null;
+    return;
+  }
+  try {
+    ensureData(raw, 1);
+    if (!selfTest()) raw = null;
+  } catch {
+    raw = null;
+  }
+}
+
+export function fastPathActive(): boolean {
+  return raw !== null;
+}
+
+/** For tests: run with the fast path off, then restore it. */
+export function withoutFastPath<T>(fn: () => T): T {
+  const saved = raw;
+  raw = null;
+  try {
+    return fn();
+  } finally {
+    raw = saved;
+  }
+}
+
+function selfTest(): boolean {
+  const key = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 1);
+  const data = Uint8Array.from({ length: 45 }, (_, i) => 255 - i);
+  const nonce = Uint8Array.from({ length: 24 }, (_, i) => i + 100);
+  const ad = Uint8Array.from({ length: 70 }, (_, i) => i ^ 0x5a);
+  const plain = Uint8Array.from({ length: 300 }, (_, i) => (i * 13) & 0xff);
+  const same = (a: Uint8Array | null, b: Uint8Array) => a !== null && a.length === b.length && a.every((v, i) => v === b[i]);
+  const ck = fastKdfCk(key);
+  const fused = chainStep(key);
+  const expectedKey = sodium.crypto_auth_hmacsha256(MESSAGE_KEY_EXPAND_INPUT, sodium.crypto_auth_hmacsha256(Uint8Array.of(1), key));
+  const sealed = new Uint8Array(plain.length + 16);
+  seal(key, nonce, ad, new Uint8Array(0), plain, sealed, 0);
+  const reference = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plain, ad, null, nonce, key);
+  return (
+    same(hmac32(key, data), sodium.crypto_auth_hmacsha256(data, key)) &&
+    same(ck.messageKeySeed, sodium.crypto_auth_hmacsha256(Uint8Array.of(1), key)) &&
+    same(ck.chainKey, sodium.crypto_auth_hmacsha256(Uint8Array.of(2), key)) &&
+    same(fused.chainKey, ck.chainKey) &&
+    same(fused.messageKey, expectedKey) &&
+    same(sealed, reference) &&
+    same(open(key, nonce, ad, new Uint8Array(0), reference), plain) &&
+    open(key, nonce, data, new Uint8Array(0), reference) === null
+  );
+}
+
+/** HMAC-SHA256 with a 32-byte key. */
+export function hmac32(key: Uint8Array, data: Uint8Array): Uint8Array {
+  const r = raw;
+  if (!r || data.length > 64) return sodium.crypto_auth_hmacsha256(data, key);
+  const h = r.HEAPU8;
+  h.set(key, base + KEY);
+  h.set(data, base + INPUT);
+  r._crypto_auth_hmacsha256(base + OUT1, base + INPUT, data.length, 0, base + KEY);
+  const out = h.slice(base + OUT1, base + OUT1 + 32);
+  h.fill(0, base, base + 64);
+  h.fill(0, base + INPUT, base + INPUT + data.length);
+  return out;
+}
+
+/** KDF_CK with one key schedule: HMAC(ck, 0x02) and HMAC(ck, 0x01). */
+export function fastKdfCk(chainKey: Uint8Array): { chainKey: Uint8Array; messageKeySeed: Uint8Array } {
+  const r = raw;
+  if (!r) {
+    return {
+      chainKey: sodium.crypto_auth_hmacsha256(Uint8Array.of(2), chainKey),
+      messageKeySeed: sodium.crypto_auth_hmacsha256(Uint8Array.of(1), chainKey),
+    };
+  }
+  const h = r.HEAPU8;
+  const b = base;
+  h.set(chainKey, b + KEY);
+  r._crypto_auth_hmacsha256_init(b + STATE1, b + KEY, 32);
+  h.copyWithin(b + STATE2, b + STATE1, b + STATE1 + HMAC_STATE_BYTES);
+  r._crypto_auth_hmacsha256_update(b + STATE1, b + BYTE1, 1, 0);
+  r._crypto_auth_hmacsha256_final(b + STATE1, b + OUT1);
+  r._crypto_auth_hmacsha256_update(b + STATE2, b + BYTE2, 1, 0);
+  r._crypto_auth_hmacsha256_final(b + STATE2, b + OUT2);
+  const messageKeySeed = h.slice(b + OUT1, b + OUT1 + 32);
+  const next = h.slice(b + OUT2, b + OUT2 + 32);
+  h.fill(0, b + KEY, b + OUT2 + 32);
+  h.fill(0, b + STATE1, b + STATE2 + HMAC_STATE_BYTES);
+  return { chainKey: next, messageKeySeed };
+}
+
+/** Refuge's AEAD key from a message-key seed (see MESSAGE_KEY_EXPAND_INPUT). */
+export function messageKeyFromSeed(seed: Uint8Array): Uint8Array {
+  return hmac32(seed, MESSAGE_KEY_EXPAND_INPUT);
+}
+
+/** One sending/receiving step in one go: the next chain key and this message's AEAD key. */
+export function chainStep(chainKey: Uint8Array): { chainKey: Uint8Array; messageKey: Uint8Array } {
+  const r = raw;
+  if (!r) {
+    const step = fastKdfCk(chainKey);
+    return { chainKey: step.chainKey, messageKey: messageKeyFromSeed(step.messageKeySeed) };
+  }
+  const h = r.HEAPU8;
+  const b = base;
+  h.set(chainKey, b + KEY);
+  r._crypto_auth_hmacsha256_init(b + STATE1, b + KEY, 32);
+  h.copyWithin(b + STATE2, b + STATE1, b + STATE1 + HMAC_STATE_BYTES);
+  r._crypto_auth_hmacsha256_update(b + STATE1, b + BYTE1, 1, 0);
+  r._crypto_auth_hmacsha256_final(b + STATE1, b + OUT1);
+  r._crypto_auth_hmacsha256_update(b + STATE2, b + BYTE2, 1, 0);
+  r._crypto_auth_hmacsha256_final(b + STATE2, b + OUT2);
+  r._crypto_auth_hmacsha256(b + OUT3, b + LABEL, MESSAGE_KEY_EXPAND_INPUT.length, 0, b + OUT1);
+  const next = h.slice(b + OUT2, b + OUT2 + 32);
+  const messageKey = h.slice(b + OUT3, b + OUT3 + 32);
+  h.fill(0, b + KEY, b + OUT2 + 32);
+  h.fill(0, b + STATE1, b + STATE2 + HMAC_STATE_BYTES);
+  h.fill(0, b + OUT3, b + OUT3 + 32);
+  return { chainKey: next, messageKey };
+}
+
+/**
+ * XChaCha20-Poly1305 encryption of `plaintext` with AD = ad1 || ad2, written into
+ * `out` at `offset` (plaintext.length + 16 bytes).
+ */
+export function seal(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ad1: Uint8Array,
+  ad2: Uint8Array,
+  plaintext: Uint8Array,
+  out: Uint8Array,
+  offset: number,
+): void {
+  const r = raw;
+  if (!r) {
+    const ad = new Uint8Array(ad1.length + ad2.length);
+    ad.set(ad1, 0);
+    ad.set(ad2, ad1.length);
+    out.set(sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, key), offset);
+    return;
+  }
+  const adLen = ad1.length + ad2.length;
+  const total = adLen + plaintext.length * 2 + 16;
+  ensureData(r, total);
+  const h = r.HEAPU8;
+  const b = base;
+  const adAt = b + DATA;
+  const mAt = adAt + adLen;
+  const cAt = mAt + plaintext.length;
+  h.set(key, b + KEY);
+  h.set(nonce, b + NONCE);
+  h.set(ad1, adAt);
+  h.set(ad2, adAt + ad1.length);
+  h.set(plaintext, mAt);
+  r._crypto_aead_xchacha20poly1305_ietf_encrypt(cAt, 0, mAt, plaintext.length, 0, adAt, adLen, 0, 0, b + NONCE, b + KEY);
+  out.set(h.subarray(cAt, cAt + plaintext.length + 16), offset);
+  h.fill(0, b + KEY, b + KEY + 32);
+  h.fill(0, adAt, adAt + total);
+}
+
+/** XChaCha20-Poly1305 decryption with AD = ad1 || ad2; null when authentication fails. */
+export function open(key: Uint8Array, nonce: Uint8Array, ad1: Uint8Array, ad2: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
+  if (ciphertext.length < 16) return null;
+  const r = raw;
+  if (!r) {
+    const ad = new Uint8Array(ad1.length + ad2.length);
+    ad.set(ad1, 0);
+    ad.set(ad2, ad1.length);
+    try {
+      return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext, ad, nonce, key);
+    } catch {
+      return null;
+    }
+  }
+  const adLen = ad1.length + ad2.length;
+  const total = adLen + ciphertext.length * 2;
+  ensureData(r, total);
+  const h = r.HEAPU8;
+  const b = base;
+  const adAt = b + DATA;
+  const cAt = adAt + adLen;
+  const mAt = cAt + ciphertext.length;
+  h.set(key, b + KEY);
+  h.set(nonce, b + NONCE);
+  h.set(ad1, adAt);
+  h.set(ad2, adAt + ad1.length);
+  h.set(ciphertext, cAt);
+  const rc = r._crypto_aead_xchacha20poly1305_ietf_decrypt(mAt, 0, 0, cAt, ciphertext.length, 0, adAt, adLen, 0, b + NONCE, b + KEY);
+  const plaintext = rc === 0 ? h.slice(mAt, mAt + ciphertext.length - 16) : null;
+  h.fill(0, b + KEY, b + KEY + 32);
+  h.fill(0, adAt, adAt + total);
+  return plaintext;
+}
