@@ -1,0 +1,63 @@
+// A modal dialog on the native <dialog> element: focus is trapped, Esc closes, the rest of the
+// page is inert, and the browser restores focus to the opener when it closes.
+import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { IconClose } from './Icons.js';
+
+export function Modal({
+  title,
+  onClose,
+  children,
+  testId,
+  closeLabel,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  testId?: string;
+  closeLabel: string;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const onCloseRef = useRef(onClose);
+  onCloseRef.current = onClose;
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (!dialog.open) dialog.showModal();
+    const cancel = (e: Event) => {
+      e.preventDefault();
+      onCloseRef.current();
+    };
+    dialog.addEventListener('cancel', cancel);
+    return () => {
+      dialog.removeEventListener('cancel', cancel);
+      if (dialog.open) dialog.close();
+    };
+  }, []);
+
+  return (
+    <dialog
+      ref={ref}
+      className="modal"
+      aria-labelledby={titleId}
+      data-testid={testId}
+      onMouseDown={(e) => {
+        // a press on the backdrop (the dialog box itself, outside its content) closes it
+        if (e.target === e.currentTarget) onCloseRef.current();
+      }}
+    >
+      <div className="modal__content">
+        <header className="modal__header">
+          <h2 id={titleId} className="modal__title">
+            {title}
+          </h2>
+          <button type="button" className="icon-button" aria-label={closeLabel} onClick={() => onCloseRef.current()}>
+            <IconClose />
+          </button>
+        </header>
+        {children}
+      </div>
+    </dialog>
+  );
+}

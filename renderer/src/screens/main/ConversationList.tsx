@@ -1,0 +1,116 @@
+import { useEffect, useState } from 'react';
+import type { ConversationSummary } from '../../api.js';
+import { Avatar } from '../../components/Avatar.js';
+import { IconAlert, IconCheck, IconCheckDouble, IconClock } from '../../components/Icons.js';
+import { formatFullTime, formatListTime, previewText } from '../../format.js';
+import { t, tp } from '../../i18n/index.js';
+
+/** Re-render once a minute so "today" times roll over to weekdays. */
+function useMinuteClock(): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const id = window.setInterval(() => setNow(Date.now()), 60_000);
+    return () => window.clearInterval(id);
+  }, []);
+  return now;
+}
+
+function LastStatus({ status }: { status: string }) {
+  switch (status) {
+    case 'sending':
+      return <IconClock className="conv__status" />;
+    case 'sent':
+      return <IconCheck className="conv__status" />;
+    case 'delivered':
+      return <IconCheckDouble className="conv__status" />;
+    case 'failed':
+      return <IconAlert className="conv__status conv__status--failed" />;
+    default:
+      return null;
+  }
+}
+
+export function ConversationList({
+  conversations,
+  selectedId,
+  onSelect,
+}: {
+  conversations: ConversationSummary[] | null;
+  selectedId: string | null;
+  onSelect: (id: string) => void;
+}) {
+  const now = useMinuteClock();
+  if (conversations === null) {
+    return (
+      <p className="sidebar__placeholder" role="status">
+        {t('sidebar.loading')}
+      </p>
+    );
+  }
+  if (conversations.length === 0) {
+    return (
+      <div className="sidebar__placeholder" data-testid="conversations-empty">
+        <p className="sidebar__placeholder-title">{t('sidebar.empty')}</p>
+        <p>{t('sidebar.emptyHint')}</p>
+      </div>
+    );
+  }
+  return (
+    <ul className="conv-list" role="list" aria-label={t('sidebar.conversations')} data-testid="conversation-list">
+      {conversations.map((c) => {
+        const last = c.lastMessage;
+        const key = c.id.replace(/[^A-Za-z0-9_-]/g, "_");
+        const ids = { preview: `conv-${key}-preview`, time: `conv-${key}-time`, unread: `conv-${key}-unread` };
+        const describedBy = [ids.preview, last ? ids.time : null, c.unreadCount > 0 ? ids.unread : null].filter(Boolean).join(' ');
+        const selected = c.id === selectedId;
+        return (
+          <li key={c.id} className="conv-list__item" role="listitem">
+            <button
+              type="button"
+              className={selected ? 'conv conv--selected' : 'conv'}
+              aria-current={selected ? 'true' : undefined}
+              aria-label={c.peer}
+              aria-describedby={describedBy}
+              data-testid="conversation"
+              data-peer={c.peer}
+              data-conversation-id={c.id}
+              data-unread={c.unreadCount}
+              onClick={() => onSelect(c.id)}
+            >
+              <Avatar name={c.peer} />
+              <span className="conv__body">
+                <span className="conv__top">
+                  <span className="conv__name">{c.peer}</span>
+                  {last ? (
+                    <time id={ids.time} className="conv__time" dateTime={new Date(last.sentAt).toISOString()} title={formatFullTime(last.sentAt)}>
+                      {formatListTime(last.sentAt, now)}
+                    </time>
+                  ) : null}
+                </span>
+                <span className="conv__bottom">
+                  <span id={ids.preview} className={last ? 'conv__preview' : 'conv__preview conv__preview--none'} data-testid="conversation-preview">
+                    {last?.outgoing ? <LastStatus status={last.status} /> : null}
+                    {last ? (
+                      <span className="conv__preview-text">
+                        {last.outgoing ? t('sidebar.you') : ''}
+                        {previewText(last.text)}
+                      </span>
+                    ) : (
+                      <span className="conv__preview-text">{t('sidebar.noMessages')}</span>
+                    )}
+                  </span>
+                  {c.unreadCount > 0 ? (
+                    <span className="badge" id={ids.unread} data-testid="unread-badge">
+                      <span aria-hidden="true">{c.unreadCount > 99 ? '99+' : c.unreadCount}</span>
+                      <span className="sr-only">{tp('unread', c.unreadCount)}</span>
+                    </span>
+                  ) : null}
+                </span>
+              </span>
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
