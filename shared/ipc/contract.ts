@@ -2,84 +2,30 @@
 // channel -> request schema, response schema and a doc line. main validates every request
 // with these schemas; the preload and the web host expose exactly these channels.
 import { z } from 'zod';
-import { b64Bytes, DeviceId, DeviceKeysUploadSchema, PrekeyBundleSchema } from '../protocol/keys.js';
+import { b64Bytes, DeviceId, PrekeyBundleSchema } from '../protocol/keys.js';
 import { DeliveredEnvelopeSchema, EnvelopeIdSchema, OutgoingEnvelopeSchema } from '../protocol/envelope.js';
 import { CHALLENGE_BYTES } from '../protocol/auth.js';
 
-const Empty = z.object({}).strict();
-const Ok = z.object({ ok: z.literal(true) });
+import { channel, Empty, Ok } from './channel.js';
+import {
+  AppStatusSchema,
+  ContactSchema,
+  ConversationSummarySchema,
+  EnvelopeResultSchema,
+  MessageSchema,
+  MessageText,
+  Passphrase,
+  RegistrationSchema,
+} from './schemas.js';
+import { searchChannels } from './channels/search.js';
+import { lockChannels } from './channels/lock.js';
+import { settingsChannels } from './channels/settings.js';
+import { backupChannels } from './channels/backup.js';
 
-export const AppStatusSchema = z.object({
-  /** no-account: onboarding; unregistered: keys exist but the relay has not accepted them; locked: profile exists, key wrapped; ready: unlocked. */
-  state: z.enum(['no-account', 'unregistered', 'locked', 'ready']),
-  username: z.string().optional(),
-  deviceId: DeviceId.optional(),
-  serverUrl: z.string().optional(),
-  /** true when unlocking needs a passphrase (no OS keychain, or the user chose an app lock). */
-  passphraseRequired: z.boolean(),
-});
-export type AppStatus = z.infer<typeof AppStatusSchema>;
+export * from './schemas.js';
 
-export const MessageStatusSchema = z.enum(['sending', 'sent', 'delivered', 'failed', 'received']);
-export type MessageStatus = z.infer<typeof MessageStatusSchema>;
-
-export const MessageSchema = z.object({
-  id: z.string(),
-  conversationId: z.string(),
-  /** 'me' for our own messages, otherwise the sender's username. */
-  sender: z.string(),
-  outgoing: z.boolean(),
-  text: z.string(),
-  sentAt: z.number().int(),
-  receivedAt: z.number().int().nullable(),
-  status: MessageStatusSchema,
-});
-export type Message = z.infer<typeof MessageSchema>;
-
-export const ContactSchema = z.object({
-  username: z.string(),
-  identityKey: z.string(),
-  verified: z.boolean(),
-  addedAt: z.number().int(),
-});
-export type Contact = z.infer<typeof ContactSchema>;
-
-export const ConversationSummarySchema = z.object({
-  id: z.string(),
-  peer: z.string(),
-  lastMessage: z
-    .object({ text: z.string(), outgoing: z.boolean(), sentAt: z.number().int(), status: MessageStatusSchema })
-    .nullable(),
-  unreadCount: z.number().int().nonnegative(),
-  updatedAt: z.number().int(),
-});
-export type ConversationSummary = z.infer<typeof ConversationSummarySchema>;
-
-const MessageText = z.string().min(1).max(64 * 1024);
-const Passphrase = z.string().min(1).max(1024);
-
-export const RegistrationSchema = z.object({
-  username: z.string(),
-  deviceId: DeviceId,
-  keys: DeviceKeysUploadSchema,
-});
-export type Registration = z.infer<typeof RegistrationSchema>;
-
-export const EnvelopeResultSchema = z.object({
-  id: EnvelopeIdSchema,
-  /** stored: new and saved; duplicate: seen before; rejected: undecryptable — ack all three, the relay must drop them. */
-  outcome: z.enum(['stored', 'duplicate', 'rejected']),
-  reason: z.string().optional(),
-  /** the chat message this envelope carried, when it was a new one (for display and notifications) */
-  message: MessageSchema.optional(),
-});
-export type EnvelopeResult = z.infer<typeof EnvelopeResultSchema>;
-
-function channel<Req extends z.ZodType, Res extends z.ZodType>(request: Req, response: Res, doc: string) {
-  return { request, response, doc };
-}
-
-export const contract = {
+/** The channels of the first conversation; each later area keeps its channels in shared/ipc/channels/. */
+const coreChannels = {
   'app.status': channel(Empty, AppStatusSchema, 'Where the profile is: no account, locked, or ready.'),
   'account.create': channel(
     z.object({
@@ -139,7 +85,17 @@ export const contract = {
   'outbox.markSent': channel(z.object({ ids: z.array(EnvelopeIdSchema).max(1000) }), Ok, 'The relay accepted these envelopes.'),
 } as const;
 
+export const contract = {
+  ...coreChannels,
+  ...searchChannels,
+  ...lockChannels,
+  ...settingsChannels,
+  ...backupChannels,
+} as const;
+
 export type Contract = typeof contract;
+/** the channels defined in this file (not in an area file) */
+export type CoreChannel = keyof typeof coreChannels;
 export type Channel = keyof Contract;
 export type RequestOf<C extends Channel> = z.input<Contract[C]['request']>;
 export type ParsedRequestOf<C extends Channel> = z.output<Contract[C]['request']>;

@@ -6,6 +6,7 @@ import {
   RefugeError,
   type AppStatus,
   type Channel,
+  type CoreChannel,
   type ContactSchema,
   type ConversationSummary,
   type EnvelopeResult,
@@ -55,6 +56,11 @@ import { openStore, type MessageRow, type Store } from '../store/index.js';
 import { createVault, unlockVault, vaultExists, type KeyProtector } from '../vault/index.js';
 import { decodePayload, encodePayload, PayloadError, type Payload } from './payload.js';
 import { toRefugeError } from './errors.js';
+import type { AreaHandlers, CoreContext, Handler } from './context.js';
+import { searchHandlers } from './search.js';
+import { lockHandlers } from './lock.js';
+import { settingsHandlers } from './settings.js';
+import { backupHandlers } from './backup.js';
 
 export const ONE_TIME_PREKEY_BATCH = 100;
 export const KYBER_ONE_TIME_BATCH = 20;
@@ -71,7 +77,6 @@ export interface CoreOptions {
   now?: () => number;
 }
 
-type Handler<C extends Channel> = (request: ParsedRequestOf<C>) => Promise<ResponseOf<C>> | ResponseOf<C>;
 type Handlers = { [C in Channel]: Handler<C> };
 
 interface Unlocked {
@@ -87,7 +92,23 @@ export class Core {
 
   private constructor(private readonly options: CoreOptions) {
     this.now = options.now ?? Date.now;
-    this.handlers = this.buildHandlers();
+    const context: CoreContext = {
+      options,
+      now: () => this.now(),
+      status: () => this.status(),
+      requireOpen: () => this.requireOpen(),
+      requireReady: () => this.requireReady(),
+      requireAccount: (store) => this.requireAccount(store),
+      identity: (store) => this.identity(store),
+      lock: () => this.lock(),
+    };
+    this.handlers = {
+      ...this.buildHandlers(),
+      ...searchHandlers(context),
+      ...lockHandlers(context),
+      ...settingsHandlers(context),
+      ...backupHandlers(context),
+    };
   }
 
   static async open(options: CoreOptions): Promise<Core> {
@@ -117,7 +138,7 @@ export class Core {
     this.lock();
   }
 
-  private buildHandlers(): Handlers {
+  private buildHandlers(): AreaHandlers<CoreChannel> {
     return {
       'app.status': () => this.status(),
       'account.create': (req) => this.createAccount(req.username, req.serverUrl, req.passphrase),
