@@ -1,0 +1,342 @@
+// The client sync loop shared by the renderer and the CLI:
+//   connect -> hello -> core signs -> auth -> receive pushed batches (one at a time) -> core.receive
+//   -> ack exactly the ids the core returned; flush the outbox -> markSent what the relay accepted.
+// Reconnects with exponential backoff and jitter, re-authenticating on every connection.
+import type { EnvelopeResult } from '../ipc/contract.js';
+import { RefugeError } from '../ipc/contract.js';
+import type { EnvelopeBatch } from '../protocol/events.js';
+import { RelayClient, type RelayClientOptions } from './client.js';
+import type { SyncCore } from './core.js';
+import { Emitter } from './emitter.js';
+import { SyncErrorCode, toRefugeError } from './errors.js';
+import { flushOutboxWith, type OutboxRejection } from './outbox.js';
+
+export type SyncState = 'connecting' | 'online' | 'offline';
+
+export interface SyncEvents extends Record<string, unknown> {
+  /** Connection state changes. */
+  state: SyncState;
+  /** A batch the core stored: its results, in the core's order (every id was acked). */
+  received: EnvelopeResult[];
+  /** Outbox ids the relay accepted (already marked sent). */
+  sent: string[];
+  /** Something went wrong; the engine keeps going (reconnecting where needed). */
+  error: RefugeError;
+}
+
+export interface BackoffOptions {
+  /** First retry delay. Default 500 ms. */
+  initialMs?: number;
+  /** Cap. Default 30 s. */
+  maxMs?: number;
+  /** Growth per failed attempt. Default 2. */
+  factor?: number;
+  /** Fraction of the delay that is randomised (0..1). Default 0.5. */
+  jitter?: number;
+}
+
+export interface SyncEngineOptions extends RelayClientOptions {
+  serverUrl: string;
+  core: SyncCore;
+  /** Outbox envelopes per pending() call and per relay batch. Default 200. */
+  outboxBatch?: number;
+  backoff?: BackoffOptions;
+  /** Random source for jitter (tests). Default Math.random. */
+  random?: () => number;
+}
+
+export interface DrainOptions {
+  /** Reject with DRAIN_TIMEOUT after this long. Default: wait indefinitely. */
+  timeoutMs?: number;
+  /**
+   * Reject on the first failure to establish the connection (unreachable relay, AUTH_FAILED) or
+   * when the core fails to receive, instead of waiting through reconnects. Default true.
+   */
+  failFast?: boolean;
+}
+
+interface DrainWaiter {
+  resolve: () => void;
+  reject: (error: RefugeError) => void;
+  failFast: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+export class SyncEngine extends Emitter<SyncEvents> {
+  readonly serverUrl: string;
+  readonly #core: SyncCore;
+  readonly #options: SyncEngineOptions;
+  readonly #random: () => number;
+
+  #state: SyncState = 'offline';
+  #running = false;
+  #loopDone: Promise<void> = Promise.resolve();
+  #client: RelayClient | undefined;
+  #attempt = 0;
+  #wake: (() => void) | undefined;
+
+  /** One receive batch at a time, across connections. */
+  #receiveChain: Promise<void> = Promise.resolve();
+  #receiving = 0;
+  #mailboxDrained = false;
+
+  #flushing: Promise<void> | undefined;
+  #flushAgain = false;
+  #outboxClean = false;
+  /** Outbox ids the relay rejected for good (kept for this engine's life so they are not resent in a loop). */
+  readonly #rejected = new Set<string>();
+
+  readonly #drainWaiters = new Set<DrainWaiter>();
+
+  constructor(options: SyncEngineOptions) {
+    super();
+    this.serverUrl = options.serverUrl;
+    this.#core = options.core;
+    this.#options = options;
+    this.#random = options.random ?? Math.random;
+  }
+
+  get state(): SyncState {
+    return this.#state;
+  }
+
+  /** Starts connecting (idempotent). */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loopDone = this.#loop();
+  }
+
+  /**
+   * Stops: lets the batch being received finish (stored and acked) and the outbox batch in flight
+   * be answered, skips anything queued, disconnects and stops reconnecting.
+   */
+  async stop(): Promise<void> {
+    this.#rejectDrains(new RefugeError(SyncErrorCode.SYNC_STOPPED, 'sync stopped'));
+    if (this.#running) {
+      this.#running = false;
+      this.#wake?.();
+      await this.#receiveChain;
+      await this.#flushing;
+      this.#client?.close();
+    }
+    await this.#loopDone;
+    await this.#receiveChain;
+  }
+
+  /** Flush the outbox now (e.g. after messages.send); when offline, retry the connection now. */
+  kick(): void {
+    this.#outboxClean = false;
+    if (!this.#running) return;
+    if (this.#state === 'online') void this.#flush();
+    else this.#wake?.();
+  }
+
+  /**
+   * Resolves once connected and authenticated, the outbox is flushed, and the relay reports the
+   * mailbox empty with every received batch stored and acked. Starts the engine if needed.
+   */
+  drain(options: DrainOptions = {}): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter: DrainWaiter = {
+        resolve: () => {
+          if (waiter.timer) clearTimeout(waiter.timer);
+          this.#drainWaiters.delete(waiter);
+          resolve();
+        },
+        reject: (error) => {
+          if (waiter.timer) clearTimeout(waiter.timer);
+          this.#drainWaiters.delete(waiter);
+          reject(error);
+        },
+        failFast: options.failFast ?? true,
+        timer: undefined,
+      };
+      if (options.timeoutMs !== undefined) {
+        waiter.timer = setTimeout(
+          () => waiter.reject(new RefugeError(SyncErrorCode.DRAIN_TIMEOUT, 'sync did not finish in time')),
+          options.timeoutMs,
+        );
+      }
+      this.#drainWaiters.add(waiter);
+      if (this.#running) this.kick(); // "outbox flushed" means: as of this call
+      else this.start();
+    });
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #setState(state: SyncState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+
+  #error(error: unknown, fallbackCode?: string): RefugeError {
+    const e = toRefugeError(error, fallbackCode);
+    this.emit('error', e);
+    return e;
+  }
+
+  /** A failure that makes drain() pointless to keep waiting for (when failFast). */
+  #fatal(error: RefugeError): void {
+    for (const waiter of [...this.#drainWaiters]) if (waiter.failFast) waiter.reject(error);
+  }
+
+  #rejectDrains(error: RefugeError): void {
+    for (const waiter of [...this.#drainWaiters]) waiter.reject(error);
+  }
+
+  #checkDrain(): void {
+    if (this.#drainWaiters.size === 0) return;
+    if (
+      this.#state === 'online' &&
+      this.#mailboxDrained &&
+      this.#outboxClean &&
+      this.#receiving === 0 &&
+      this.#flushing === undefined
+    ) {
+      for (const waiter of [...this.#drainWaiters]) waiter.resolve();
+    }
+  }
+
+  #backoffDelay(attempt: number): number {
+    const b = this.#options.backoff ?? {};
+    const initial = b.initialMs ?? 500;
+    const max = b.maxMs ?? 30_000;
+    const factor = b.factor ?? 2;
+    const jitter = Math.min(1, Math.max(0, b.jitter ?? 0.5));
+    const base = Math.min(max, initial * factor ** Math.min(attempt, 30));
+    return Math.round(base * (1 - jitter * this.#random()));
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        done();
+      };
+    });
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#running) {
+      this.#setState('connecting');
+      const client = new RelayClient(this.serverUrl, this.#options);
+      this.#client = client;
+      this.#mailboxDrained = false;
+      this.#outboxClean = false;
+      let established = false;
+      try {
+        client.onEnvelopes(
+          (batch) => this.#enqueueBatch(client, batch),
+          (error) => {
+            this.#error(error);
+            client.close();
+          },
+        );
+        client.onDrained(() => {
+          if (client !== this.#client) return;
+          this.#attempt = 0;
+          this.#mailboxDrained = true;
+          this.#checkDrain();
+        });
+        await client.connect();
+        const { challenge } = await client.hello();
+        const signed = await this.#core.signChallenge(challenge);
+        await client.auth(signed);
+        if (this.#running && client.connected) {
+          established = true;
+          this.#setState('online');
+          void this.#flush();
+          await client.closed;
+        }
+      } catch (e) {
+        if (this.#running && !established) this.#fatal(this.#error(e, SyncErrorCode.RELAY_UNREACHABLE));
+      } finally {
+        client.close();
+        if (this.#client === client) this.#client = undefined;
+        this.#mailboxDrained = false;
+      }
+      if (!this.#running) break;
+      this.#setState('offline');
+      await this.#sleep(this.#backoffDelay(this.#attempt++));
+    }
+    this.#setState('offline');
+  }
+
+  #enqueueBatch(client: RelayClient, batch: EnvelopeBatch): void {
+    this.#mailboxDrained = false;
+    this.#receiving++;
+    this.#receiveChain = this.#receiveChain
+      .then(() => this.#receiveBatch(client, batch))
+      .finally(() => {
+        this.#receiving--;
+        this.#checkDrain();
+      });
+  }
+
+  async #receiveBatch(client: RelayClient, batch: EnvelopeBatch): Promise<void> {
+    // A batch from a connection that is gone (or after stop()) is dropped: nothing was acked, the relay redelivers.
+    if (!this.#running || client !== this.#client || !client.connected) return;
+    let results: EnvelopeResult[];
+    try {
+      results = await this.#core.receive(batch.envelopes);
+    } catch (e) {
+      const cause = toRefugeError(e, SyncErrorCode.CORE_RECEIVE_FAILED);
+      this.#fatal(this.#error(new RefugeError(SyncErrorCode.CORE_RECEIVE_FAILED, `could not store received messages: ${cause.message}`)));
+      // Ack nothing and drop this connection: the relay redelivers everything unacked on the next one.
+      client.close();
+      return;
+    }
+    const delivered = new Set(batch.envelopes.map((e) => e.id));
+    const ackable = [...new Set(results.map((r) => r.id).filter((id) => delivered.has(id)))];
+    this.emit('received', results);
+    if (ackable.length === 0) return;
+    try {
+      await client.ack(ackable);
+      this.#attempt = 0;
+    } catch (e) {
+      // Stored but not acked: the relay redelivers and the core reports duplicates.
+      this.#error(e);
+    }
+  }
+
+  #flush(): Promise<void> {
+    if (this.#flushing) {
+      this.#flushAgain = true;
+      return this.#flushing;
+    }
+    const client = this.#client;
+    if (!client || !client.connected || this.#state !== 'online') return Promise.resolve();
+    this.#flushing = (async () => {
+      try {
+        do {
+          this.#flushAgain = false;
+          await flushOutboxWith(client, this.#core, {
+            batchSize: this.#options.outboxBatch,
+            skip: this.#rejected,
+            shouldContinue: () => this.#running && client.connected,
+            onSent: (ids) => this.emit('sent', ids),
+            onRejected: (r: OutboxRejection) =>
+              this.#error(new RefugeError(r.code, `the relay refused a message for ${r.to} (device ${r.toDeviceId}): ${r.message}`)),
+          });
+        } while (this.#flushAgain && this.#running && client.connected);
+        if (client.connected && this.#running) this.#outboxClean = true;
+      } catch (e) {
+        this.#error(e);
+        // A relay/connection error: the next connection flushes again. A core error: retry after a reconnect too.
+        client.close();
+      } finally {
+        this.#flushing = undefined;
+        this.#checkDrain();
+      }
+    })();
+    return this.#flushing;
+  }
+}
