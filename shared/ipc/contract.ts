@@ -21,6 +21,8 @@ import { searchChannels } from './channels/search.js';
 import { lockChannels } from './channels/lock.js';
 import { settingsChannels } from './channels/settings.js';
 import { backupChannels } from './channels/backup.js';
+import { presenceChannels } from './channels/presence.js';
+import { verifyChannels } from './channels/verify.js';
 
 export * from './schemas.js';
 
@@ -91,6 +93,8 @@ export const contract = {
   ...lockChannels,
   ...settingsChannels,
   ...backupChannels,
+  ...presenceChannels,
+  ...verifyChannels,
 } as const;
 
 export type Contract = typeof contract;

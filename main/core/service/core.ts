@@ -61,6 +61,8 @@ import { searchHandlers } from './search.js';
 import { lockHandlers } from './lock.js';
 import { settingsHandlers } from './settings.js';
 import { backupHandlers } from './backup.js';
+import { presenceHandlers } from './presence.js';
+import { verifyHandlers } from './verify.js';
 
 export const ONE_TIME_PREKEY_BATCH = 100;
 export const KYBER_ONE_TIME_BATCH = 20;
@@ -108,6 +110,8 @@ export class Core {
       ...lockHandlers(context),
       ...settingsHandlers(context),
       ...backupHandlers(context),
+      ...presenceHandlers(context),
+      ...verifyHandlers(context),
     };
   }
 
