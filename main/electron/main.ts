@@ -12,6 +12,7 @@ import { EMBEDDED_RELAY_PORT } from '../core/paths.js';
 import { contentSecurityPolicy } from '../web-host/csp.js';
 import { osKeychainUsable, SafeStorageKeyProtector } from './safe-storage-protector.js';
 import { openPreferences } from './preferences.js';
+import { isAppUrl, isExternalLink, mainWindowOptions } from './window-options.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const APP_SCHEME = 'refuge';
@@ -83,12 +84,7 @@ function serveRenderer(): void {
 
 function fromOurPage(event: IpcMainInvokeEvent): boolean {
   const frame = event.senderFrame;
-  if (!frame || frame.parent) return false;
-  try {
-    return new URL(frame.url).origin === APP_ORIGIN;
-  } catch {
-    return false;
-  }
+  return frame !== null && frame.parent === null && isAppUrl(frame.url, APP_ORIGIN);
 }
 
 function registerIpc(core: Core): void {
@@ -106,33 +102,16 @@ function registerIpc(core: Core): void {
 }
 
 function createWindow(prefs: Awaited<ReturnType<typeof openPreferences>>): BrowserWindow {
-  const bounds = prefs.get('windowBounds');
-  const window = new BrowserWindow({
-    width: bounds?.width ?? 1280,
-    height: bounds?.height ?? 800,
-    ...(bounds ? { x: bounds.x, y: bounds.y } : {}),
-    minWidth: 420,
-    minHeight: 500,
-    title: 'Refuge',
-    show: false,
-    webPreferences: {
-      preload: path.join(root, 'dist/preload/preload.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      spellcheck: true,
-    },
-  });
+  const window = new BrowserWindow(mainWindowOptions(path.join(root, 'dist/preload/preload.cjs'), prefs.get('windowBounds')));
   if (prefs.get('windowMaximized')) window.maximize();
 
   // Nothing opens inside the app: links go to the system browser, and only http(s).
   window.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    if (isExternalLink(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
   window.webContents.on('will-navigate', (event, url) => {
-    if (!url.startsWith(`${APP_ORIGIN}/`)) event.preventDefault();
+    if (!isAppUrl(url, APP_ORIGIN)) event.preventDefault();
   });
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'notifications'));
 
