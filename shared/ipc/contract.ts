@@ -2,7 +2,7 @@
 // channel -> request schema, response schema and a doc line. main validates every request
 // with these schemas; the preload and the web host expose exactly these channels.
 import { z } from 'zod';
-import { b64Bytes, DeviceId, PrekeyBundleSchema } from '../protocol/keys.js';
+import { b64Bytes, DeviceId, DeviceKeysUploadSchema, PrekeyBundleSchema } from '../protocol/keys.js';
 import { DeliveredEnvelopeSchema, EnvelopeIdSchema, OutgoingEnvelopeSchema } from '../protocol/envelope.js';
 import { CHALLENGE_BYTES } from '../protocol/auth.js';
 
@@ -85,6 +85,16 @@ const coreChannels = {
     'Envelopes waiting to be sent to the relay, oldest first.',
   ),
   'outbox.markSent': channel(z.object({ ids: z.array(EnvelopeIdSchema).max(1000) }), Ok, 'The relay accepted these envelopes.'),
+  'outbox.markFailed': channel(
+    z.object({ failures: z.array(z.object({ id: EnvelopeIdSchema, code: z.string().max(64) })).max(1000) }),
+    Ok,
+    'The relay refused these envelopes for good: drop them and mark their messages failed.',
+  ),
+  'relay.prekeyRefill': channel(
+    z.object({ oneTimePrekeys: z.number().int().nonnegative(), kyberOneTimePrekeys: z.number().int().nonnegative() }),
+    z.object({ keys: DeviceKeysUploadSchema.nullable() }),
+    'Given how many unused one-time prekeys the relay holds, returns fresh ones to upload (or null if enough).',
+  ),
 } as const;
 
 export const contract = {

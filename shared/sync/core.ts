@@ -2,6 +2,7 @@
 import type { RefugeApi } from '../ipc/api.js';
 import type { EnvelopeResult } from '../ipc/contract.js';
 import type { DeliveredEnvelope, OutgoingEnvelope } from '../protocol/envelope.js';
+import type { DeviceKeysUpload } from '../protocol/keys.js';
 
 export interface SignedChallenge {
   username: string;
@@ -19,6 +20,10 @@ export interface SyncCore {
   pendingOutbox(limit: number): Promise<OutgoingEnvelope[]>;
   /** The relay accepted these envelopes. */
   markSent(ids: string[]): Promise<void>;
+  /** The relay refused these envelopes for good (optional: a core without it keeps them queued). */
+  markFailed?(failures: { id: string; code: string }[]): Promise<void>;
+  /** Fresh one-time prekeys to upload when the relay runs low, or null (optional). */
+  prekeyRefill?(counts: { oneTimePrekeys: number; kyberOneTimePrekeys: number }): Promise<DeviceKeysUpload | null>;
 }
 
 /** The SyncCore of a RefugeApi (window.refuge in the renderer, the in-process core in the CLI). */
@@ -30,5 +35,9 @@ export function coreFromApi(api: RefugeApi): SyncCore {
     markSent: async (ids) => {
       if (ids.length > 0) await api.outbox.markSent({ ids });
     },
+    markFailed: async (failures) => {
+      if (failures.length > 0) await api.outbox.markFailed({ failures });
+    },
+    prekeyRefill: async (counts) => (await api.relay.prekeyRefill(counts)).keys,
   };
 }

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay } from '../../server/relay.js';
-import { envelope, makeDevice, registerDevice, startTestRelay, type TestDevice, type TestRelay } from '../../server/testkit.js';
+import { authDevice, envelope, makeDevice, registerDevice, startTestRelay, type TestDevice, type TestRelay } from '../../server/testkit.js';
 import type { RefugeError } from '../ipc/contract.js';
 import { SyncEngine, type SyncEngineOptions, type SyncEvents, type SyncState } from './engine.js';
 import { FakeCore } from './testing.js';
@@ -226,5 +226,34 @@ describe('SyncEngine', () => {
     await failed;
     void engine.stop();
     await expect(drained).rejects.toMatchObject({ code: 'SYNC_STOPPED' });
+  });
+
+  it('tells the core about envelopes the relay refuses for good, and never resends them', async () => {
+    const core = new FakeCore('alice', alice.sign);
+    const doomed = envelope('nobody_here');
+    core.outbox.push(doomed);
+    const engine = newEngine(core);
+    const refused = next(engine, 'error', (e) => (e as RefugeError).code === 'UNKNOWN_RECIPIENT');
+    await engine.drain({ failFast: false });
+    await refused;
+    await expect.poll(() => core.markedFailed).toEqual([{ id: doomed.id, code: 'UNKNOWN_RECIPIENT' }]);
+    expect(core.markedSent).not.toContain(doomed.id);
+  });
+
+  it('tops up one-time prekeys after auth when the core supplies them', async () => {
+    const carol = await makeDevice('carol', { oneTime: 2, kyberOneTime: 1 });
+    (await registerDevice(relay.url, carol)).close();
+    const core = new FakeCore('carol', carol.sign);
+    core.refillWith = carol.moreKeys(30, 7);
+    const engine = newEngine(core);
+    await engine.drain();
+    await expect.poll(() => core.refillCounts.length).toBe(1);
+    expect(core.refillCounts[0]).toEqual({ oneTimePrekeys: 2, kyberOneTimePrekeys: 1 });
+    const { client } = await authDevice(relay.url, carol);
+    try {
+      await expect.poll(() => client.prekeyCount()).toEqual({ oneTimePrekeys: 32, kyberOneTimePrekeys: 8 });
+    } finally {
+      client.close();
+    }
   });
 });

@@ -254,6 +254,7 @@ export class SyncEngine extends Emitter<SyncEvents> {
           established = true;
           this.#setState('online');
           void this.#flush();
+          void this.#refillPrekeys(client);
           await client.closed;
         }
       } catch (e) {
@@ -305,6 +306,20 @@ export class SyncEngine extends Emitter<SyncEvents> {
       // Stored but not acked: the relay redelivers and the core reports duplicates.
       this.#error(e);
     }
+    // Storing messages queues delivery receipts (and may queue more): send them now.
+    if (results.some((r) => r.outcome === 'stored')) void this.#flush();
+  }
+
+  /** Tops up the relay's one-time prekeys when it runs low, so new sessions keep forward secrecy from the first message. */
+  async #refillPrekeys(client: RelayClient): Promise<void> {
+    const refill = this.#core.prekeyRefill?.bind(this.#core);
+    if (!refill) return;
+    try {
+      const keys = await refill(await client.prekeyCount());
+      if (keys && client.connected) await client.uploadPrekeys(keys);
+    } catch (e) {
+      this.#error(e);
+    }
   }
 
   #flush(): Promise<void> {
@@ -323,8 +338,11 @@ export class SyncEngine extends Emitter<SyncEvents> {
             skip: this.#rejected,
             shouldContinue: () => this.#running && client.connected,
             onSent: (ids) => this.emit('sent', ids),
-            onRejected: (r: OutboxRejection) =>
-              this.#error(new RefugeError(r.code, `the relay refused a message for ${r.to} (device ${r.toDeviceId}): ${r.message}`)),
+            onRejected: (r: OutboxRejection) => {
+              this.#error(new RefugeError(r.code, `the relay refused a message for ${r.to} (device ${r.toDeviceId}): ${r.message}`));
+              // Tell the core, so the message shows as failed and the envelope is not resent by the next engine.
+              void this.#core.markFailed?.([{ id: r.id, code: r.code }]).catch((e: unknown) => this.#error(e));
+            },
           });
         } while (this.#flushAgain && this.#running && client.connected);
         if (client.connected && this.#running) this.#outboxClean = true;

@@ -1,6 +1,7 @@
 // Test doubles for shared/sync (used by its tests only): an in-memory SyncCore.
 import type { EnvelopeResult } from '../ipc/contract.js';
 import type { DeliveredEnvelope, OutgoingEnvelope } from '../protocol/envelope.js';
+import type { DeviceKeysUpload } from '../protocol/keys.js';
 import type { SignedChallenge, SyncCore } from './core.js';
 
 export class FakeCore implements SyncCore {
@@ -8,6 +9,10 @@ export class FakeCore implements SyncCore {
   readonly receiveCalls: string[][] = [];
   readonly outbox: OutgoingEnvelope[] = [];
   readonly markedSent: string[] = [];
+  readonly markedFailed: { id: string; code: string }[] = [];
+  readonly refillCounts: { oneTimePrekeys: number; kyberOneTimePrekeys: number }[] = [];
+  /** what prekeyRefill answers */
+  refillWith: DeviceKeysUpload | null = null;
   /** throw from the next N receive calls */
   failNext = 0;
   /** choose which results to return (default: all) */
@@ -55,5 +60,14 @@ export class FakeCore implements SyncCore {
 
   async markSent(ids: string[]): Promise<void> {
     this.markedSent.push(...ids);
+  }
+
+  async markFailed(failures: { id: string; code: string }[]): Promise<void> {
+    this.markedFailed.push(...failures);
+  }
+
+  async prekeyRefill(counts: { oneTimePrekeys: number; kyberOneTimePrekeys: number }): Promise<DeviceKeysUpload | null> {
+    this.refillCounts.push(counts);
+    return this.refillWith;
   }
 }

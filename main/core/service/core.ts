@@ -66,6 +66,9 @@ import { verifyHandlers } from './verify.js';
 
 export const ONE_TIME_PREKEY_BATCH = 100;
 export const KYBER_ONE_TIME_BATCH = 20;
+/** the relay is topped up when it holds fewer unused one-time prekeys than this */
+export const PREKEY_REFILL_BELOW = 20;
+export const KYBER_REFILL_BELOW = 5;
 const DEVICE_ID = 1;
 
 export interface CoreOptions {
@@ -199,6 +202,15 @@ export class Core {
           .listOutbox(req.limit)
           .map((row): OutgoingEnvelope => ({ id: row.envelopeId, to: row.to, toDeviceId: row.toDeviceId, body: row.body })),
       }),
+      'outbox.markFailed': (req) => {
+        const store = this.requireReady();
+        store.transaction(() => {
+          const messageIds = store.failOutbox(req.failures.map((f) => f.id));
+          if (messageIds.length > 0) store.updateMessageStatus(messageIds, 'failed');
+        });
+        return { ok: true as const };
+      },
+      'relay.prekeyRefill': (req) => ({ keys: this.prekeyRefill(req.oneTimePrekeys, req.kyberOneTimePrekeys) }),
       'outbox.markSent': (req) => {
         const store = this.requireReady();
         store.transaction(() => {
@@ -309,6 +321,30 @@ export class Core {
       deviceId: account.deviceId,
       keys: buildKeysUpload(identity, deserializeSignedPrekey(signedRow), deserializeKyberPrekey(lastResortRow), oneTime, kyberOneTime),
     };
+  }
+
+  /** New one-time prekeys when the relay runs low; the private halves are stored first. */
+  private prekeyRefill(oneTimeLeft: number, kyberLeft: number): Registration['keys'] | null {
+    const store = this.requireReady();
+    const needOneTime = oneTimeLeft < PREKEY_REFILL_BELOW;
+    const needKyber = kyberLeft < KYBER_REFILL_BELOW;
+    if (!needOneTime && !needKyber) return null;
+    return store.transaction(() => {
+      const account = this.requireAccount(store);
+      const identity = this.identity(store);
+      let nextId = account.nextPrekeyId;
+      const oneTime = needOneTime ? generateOneTimePrekeys(nextId, ONE_TIME_PREKEY_BATCH) : [];
+      nextId += oneTime.length;
+      const kyberOneTime = needKyber ? generateKyberPrekeys(identity, nextId, KYBER_ONE_TIME_BATCH, false) : [];
+      nextId += kyberOneTime.length;
+      store.putPrekeys('onetime', oneTime.map((k) => ({ id: k.id, record: serializeOneTimePrekey(k) })));
+      store.putPrekeys('kyber', kyberOneTime.map((k) => ({ id: k.id, record: serializeKyberPrekey(k), lastResort: false })));
+      store.saveAccount({ ...account, nextPrekeyId: nextId });
+      const signedRow = store.getPrekey('signed', 1);
+      const lastResortRow = store.getPrekey('kyber', 1);
+      if (!signedRow || !lastResortRow) throw new RefugeError('INTERNAL', 'The profile is missing its prekeys.');
+      return buildKeysUpload(identity, deserializeSignedPrekey(signedRow), deserializeKyberPrekey(lastResortRow), oneTime, kyberOneTime);
+    });
   }
 
   private async unlock(passphrase: string | undefined): Promise<AppStatus> {

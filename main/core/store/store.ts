@@ -630,6 +630,20 @@ export class Store {
   }
 
   /**
+   * Drops envelopes the relay refused for good and returns the ids of the messages they carried
+   * (every such message failed for at least one recipient device).
+   */
+  failOutbox(envelopeIds: readonly string[]): string[] {
+    if (envelopeIds.length === 0) return [];
+    return this.transaction(() =>
+      this.#conn()
+        .prepare('DELETE FROM outbox WHERE envelope_id IN (SELECT value FROM json_each(?)) RETURNING message_id', { pluck: true })
+        .all([JSON.stringify(envelopeIds)])
+        .filter((v): v is string => typeof v === 'string'),
+    );
+  }
+
+  /**
    * Removes envelopes the relay accepted. Returns the ids of the messages whose LAST queued
    * envelope was among them, i.e. messages now sent to every recipient device (so the caller
    * can mark exactly those 'sent'). Unknown envelope ids are ignored.
