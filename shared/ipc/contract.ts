@@ -23,6 +23,7 @@ import { settingsChannels } from './channels/settings.js';
 import { backupChannels } from './channels/backup.js';
 import { presenceChannels } from './channels/presence.js';
 import { verifyChannels } from './channels/verify.js';
+import { groupsChannels } from './channels/groups.js';
 
 export * from './schemas.js';
 
@@ -105,6 +106,7 @@ export const contract = {
   ...backupChannels,
   ...presenceChannels,
   ...verifyChannels,
+  ...groupsChannels,
 } as const;
 
 export type Contract = typeof contract;

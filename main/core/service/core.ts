@@ -63,6 +63,7 @@ import { settingsHandlers } from './settings.js';
 import { backupHandlers } from './backup.js';
 import { presenceHandlers } from './presence.js';
 import { verifyHandlers } from './verify.js';
+import { groupsHandlers } from './groups.js';
 
 export const ONE_TIME_PREKEY_BATCH = 100;
 export const KYBER_ONE_TIME_BATCH = 20;
@@ -115,6 +116,7 @@ export class Core {
       ...backupHandlers(context),
       ...presenceHandlers(context),
       ...verifyHandlers(context),
+      ...groupsHandlers(context),
     };
   }
 
