@@ -51,3 +51,48 @@ export function findPlaintext(roots: string[], secrets: string[], runLength = 8)
   }
   return hits;
 }
+
+export interface BytesHit {
+  file: string;
+  /** the label of the secret */
+  secret: string;
+  offset: number;
+}
+
+/**
+ * The same audit for binary secrets (private keys, serialized key records): any run of 8
+ * consecutive bytes of a secret found in any file under `roots`. Every 8-byte window of every
+ * secret goes into a set, and each file is read once, window by window, so thousands of key
+ * records against megabytes of files stay fast. (Secrets shorter than 8 bytes are looked for whole.)
+ */
+export function findBytes(roots: string[], secrets: { label: string; bytes: Uint8Array }[]): BytesHit[] {
+  const RUN = 8;
+  const windows = new Map<bigint, string>();
+  const short: { label: string; bytes: Buffer }[] = [];
+  for (const { label, bytes } of secrets) {
+    const buffer = Buffer.from(bytes);
+    if (buffer.length < RUN) {
+      if (buffer.length > 0) short.push({ label, bytes: buffer });
+      continue;
+    }
+    for (let i = 0; i + RUN <= buffer.length; i++) windows.set(buffer.readBigUInt64LE(i), label);
+  }
+  const hits: BytesHit[] = [];
+  for (const root of roots) {
+    for (const file of listFiles(root)) {
+      const content = readFileSync(file);
+      let hit: BytesHit | undefined;
+      for (let i = 0; i + RUN <= content.length && !hit; i++) {
+        const label = windows.get(content.readBigUInt64LE(i));
+        if (label !== undefined) hit = { file, secret: label, offset: i };
+      }
+      for (const { label, bytes } of short) {
+        if (hit) break;
+        const offset = content.indexOf(bytes);
+        if (offset !== -1) hit = { file, secret: label, offset };
+      }
+      if (hit) hits.push(hit);
+    }
+  }
+  return hits;
+}

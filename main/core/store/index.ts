@@ -19,3 +19,5 @@ export {
   type PrekeyKind,
   type PrekeyRow,
 } from './types.js';
+export { searchMessages, messagesAround, RANK_WINDOW, MAX_RESULTS, type SearchHit, type SearchOptions, type AroundPage } from './search.js';
+export { readSettingValues, writeSettingValues } from './settings.js';

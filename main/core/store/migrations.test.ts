@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import Database from '@signalapp/sqlcipher';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DB_FILE, MIGRATIONS, openStore, SCHEMA_VERSION, StoreError } from './index.js';
+import { DB_FILE, MIGRATIONS, openStore, readSettingValues, SCHEMA_VERSION, searchMessages, StoreError } from './index.js';
 import { migrate, type Migration } from './migrations.js';
-import { randomKey, tempProfile } from './test-helpers.js';
+import { randomKey, snapshot, tempProfile } from './test-helpers.js';
 
 let profiles: ReturnType<typeof tempProfile>[] = [];
 beforeEach(() => {
@@ -49,18 +49,48 @@ describe('migrations', () => {
     store.close();
   });
 
+  /**
+   * Data as each old version could hold it, written with that version's SQL: everything written
+   * at the old version must survive the upgrade and work with the new features.
+   */
+  function seed(db: Database, version: number): void {
+    if (version >= 1) {
+      db.exec(`
+        INSERT INTO conversations (id, kind, peer, created_at, updated_at, unread_count) VALUES ('old-conv', 'direct', 'bob', 1, 3, 1);
+        INSERT INTO messages (id, conversation_id, sender, outgoing, text, sent_at, received_at, status)
+          VALUES ('old-ko', 'old-conv', 'bob', 0, '예전에 받은 메시지를 찾아요 🎉', 2, 2, 'received'),
+                 ('old-en', 'old-conv', 'me', 1, 'the encrypted archive from before', 3, NULL, 'delivered');
+      `);
+    }
+    if (version >= 3) db.exec(`INSERT INTO settings (key, value) VALUES ('theme', '"dark"')`);
+  }
+
   for (let from = 0; from < SCHEMA_VERSION; from++) {
-    it(`migrates from version ${from} to ${SCHEMA_VERSION}, ending with the same schema as a fresh database`, () => {
+    it(`migrates from version ${from} to ${SCHEMA_VERSION}: data written at ${from} survives and the schema equals a fresh one`, () => {
       const key = randomKey();
       const dir = newProfile();
       const old = openStore(dir, key, { migrateTo: from });
       expect(old.schemaVersion).toBe(from);
+      seed(old.connection(), from);
       old.close();
+
       const store = openStore(dir, key);
       expect(store.schemaVersion).toBe(SCHEMA_VERSION);
+      if (from >= 1) {
+        expect(store.getMessage('old-ko')?.text).toBe('예전에 받은 메시지를 찾아요 🎉');
+        expect(store.listMessages('old-conv', { limit: 10 }).messages.map((m) => m.id)).toEqual(['old-ko', 'old-en']);
+        expect(store.getConversation('old-conv')?.unreadCount).toBe(1);
+        // old messages are in the search index (Korean, English, emoji)
+        const found = (q: string) => searchMessages(store, q, { limit: 10 }).map((h) => h.messageId);
+        expect(found('메시지')).toEqual(['old-ko']);
+        expect(found('encrypt')).toEqual(['old-en']);
+        expect(found('🎉')).toEqual(['old-ko']);
+      }
+      expect(readSettingValues(store).get('theme')).toBe(from >= 3 ? '"dark"' : undefined);
       // the migrated database is usable
-      const conv = store.getOrCreateDirectConversation('bob', 1);
-      expect(store.insertMessage({ id: 'x', conversationId: conv.id, sender: 'me', outgoing: true, text: 't', sentAt: 1, receivedAt: null, status: 'sending' })).toBe(true);
+      const conv = store.getOrCreateDirectConversation('carol', 1);
+      expect(store.insertMessage({ id: 'x', conversationId: conv.id, sender: 'me', outgoing: true, text: 'new text', sentAt: 1, receivedAt: null, status: 'sending' })).toBe(true);
+      expect(searchMessages(store, 'new', { limit: 10 }).map((h) => h.messageId)).toEqual(['x']);
       store.close();
 
       const freshKey = randomKey();
@@ -69,6 +99,28 @@ describe('migrations', () => {
       expect(schemaOf(dir, key)).toEqual(schemaOf(fresh, freshKey));
     });
   }
+
+  it('a database from a newer Refuge is refused with a clear message and left byte-for-byte unchanged', () => {
+    const key = randomKey();
+    const dir = newProfile();
+    const store = openStore(dir, key);
+    seed(store.connection(), SCHEMA_VERSION);
+    store.close();
+    const raw = rawOpen(dir, key);
+    raw.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    const before = snapshot(dir);
+    let caught: unknown;
+    try {
+      openStore(dir, key);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(StoreError);
+    expect((caught as StoreError).code).toBe('NEWER_SCHEMA');
+    expect((caught as StoreError).message).toBe('This profile was created by a newer version of Refuge. Update Refuge to open it; nothing was changed.');
+    expect(snapshot(dir)).toEqual(before);
+  });
 
   it('a failing migration is rolled back entirely and the version stays put', () => {
     const key = randomKey();

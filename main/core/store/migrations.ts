@@ -3,6 +3,9 @@
 // a crash mid-migration leaves the database at N-1. Append new migrations; never edit old ones.
 import type Database from '@signalapp/sqlcipher';
 import { StoreError } from './errors.js';
+import { searchMigration, settingsMigration } from './search-schema.js';
+import { socialMigration } from './social.js';
+import { groupsMigration } from './groups.js';
 
 export interface Migration {
   version: number;
@@ -97,6 +100,10 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  { version: 2, ...searchMigration },
+  { version: 3, ...settingsMigration },
+  { version: 4, ...socialMigration },
+  { version: 5, ...groupsMigration },
 ];
 
 /** The schema version this build writes and understands. */
@@ -121,7 +128,8 @@ export function newerSchemaError(): StoreError {
 /**
  * Brings the database from its user_version up to `target` (default: SCHEMA_VERSION), one
  * transaction per migration. Refuses (without writing) a database newer than SCHEMA_VERSION.
- * `migrations` is replaceable for tests only.
+ * Registers signal_tokenizer on the connection (see search-schema.ts). `migrations` is
+ * replaceable for tests only.
  */
 export function migrate(db: Database, target: number = SCHEMA_VERSION, migrations: readonly Migration[] = MIGRATIONS): void {
   const latest = migrations.length;
@@ -129,6 +137,9 @@ export function migrate(db: Database, target: number = SCHEMA_VERSION, migration
     throw new StoreError('INVALID_ARGUMENT', `Unknown schema version ${target}.`);
   }
   if (readUserVersion(db) > latest) throw newerSchemaError();
+  // The full-text index (migration 2) tokenizes with signal_tokenizer, which exists only on a
+  // connection that registered it; its triggers need it on every later write too.
+  db.initTokenizer();
   for (const migration of migrations) {
     if (migration.version > target) break;
     if (readUserVersion(db) >= migration.version) continue;

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import Database from '@signalapp/sqlcipher';
 import { StoreError } from './errors.js';
 import { migrate, newerSchemaError, readUserVersion, SCHEMA_VERSION } from './migrations.js';
+import { fillSearchTerms } from './search-schema.js';
+import { emojiTerms } from './search-text.js';
 import {
   MESSAGE_STATUSES,
   PREKEY_KINDS,
@@ -28,6 +30,8 @@ import {
 
 export const DB_FILE = 'refuge.db';
 export const KEY_BYTES = 32;
+/** The schema version that added messages.search_terms and the full-text index. */
+const SEARCH_SCHEMA_VERSION = 2;
 /** Largest page listMessages returns (the IPC contract allows up to 500). */
 export const MAX_PAGE = 1000;
 
@@ -83,6 +87,18 @@ export function openStore(profileDir: string, key: Uint8Array, options: OpenStor
     // FULL: a commit is durable before we return, so the relay may delete what we acked.
     db.exec('PRAGMA synchronous = FULL');
     migrate(db, options.migrateTo);
+    // Rows bulk-written without their emoji search terms (a restored backup): fill them in.
+    const pending = () => db.prepare('SELECT 1 FROM messages WHERE search_terms IS NULL LIMIT 1', { pluck: true, persistent: false }).get();
+    if (readUserVersion(db) >= SEARCH_SCHEMA_VERSION && pending() !== undefined) {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        fillSearchTerms(db);
+        db.exec('COMMIT');
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      }
+    }
     return new Store(db);
   } catch (error) {
     try {
@@ -226,11 +242,12 @@ function toMessage(row: Row, prefix = ''): MessageRow {
 
 function toConversation(row: Row, prefix = ''): ConversationRow {
   const kind = str(row, `${prefix}kind`);
-  if (kind !== 'direct') throw new TypeError(`store: conversation kind ${kind} is not supported by this build`);
+  if (kind !== 'direct' && kind !== 'group') throw new TypeError(`store: conversation kind ${kind} is not supported by this build`);
   return {
     id: str(row, `${prefix}id`),
     kind,
-    peer: str(row, `${prefix}peer`),
+    // A group conversation has no peer (NULL): '' here; its group is in store/groups.ts.
+    peer: kind === 'group' ? '' : str(row, `${prefix}peer`),
     createdAt: int(row, `${prefix}created_at`),
     updatedAt: int(row, `${prefix}updated_at`),
     unreadCount: int(row, `${prefix}unread_count`),
@@ -275,6 +292,14 @@ export class Store {
     if (!db) return;
     this.#db = null;
     db.close();
+  }
+
+  /**
+   * The open connection, for repositories kept in their own files (social.ts) that compose with
+   * this store's transaction(). Throws CLOSED when locked.
+   */
+  connection(): Database {
+    return this.#conn();
   }
 
   get closed(): boolean {
@@ -527,10 +552,11 @@ export class Store {
       try {
         changes = db
           .prepare(
-            `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            `INSERT INTO messages (${MESSAGE_COLUMNS}, search_terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO NOTHING`,
           )
-          .run([row.id, row.conversationId, row.sender, flag(row.outgoing), row.text, row.sentAt, row.receivedAt, row.status]).changes;
+          .run([row.id, row.conversationId, row.sender, flag(row.outgoing), row.text, row.sentAt, row.receivedAt, row.status, emojiTerms(row.text)])
+          .changes;
       } catch (error) {
         if (errorCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
           throw new StoreError('NOT_FOUND', 'That conversation does not exist.');
@@ -570,31 +596,49 @@ export class Store {
   }
 
   /**
-   * A page of a conversation, oldest first: the newest `limit` messages, or the `limit` just
-   * before message `before` (exclusive). Ordered by (sentAt, insertion order). `hasMore` tells
-   * whether older messages remain. Throws NOT_FOUND if `before` is not in this conversation.
+   * A page of a conversation, oldest first: the newest `limit` messages, the `limit` just
+   * before message `before`, or the `limit` just after message `after` (both exclusive; not
+   * both). Ordered by (sentAt, insertion order). `hasMore` tells whether more messages remain
+   * in the paging direction: older ones (newest page, `before`) or newer ones (`after`).
+   * Throws NOT_FOUND if the anchor is not in this conversation.
    */
-  listMessages(conversationId: string, opts: { before?: string | undefined; limit: number }): MessagePage {
-    const { before, limit } = opts;
+  listMessages(conversationId: string, opts: { before?: string | undefined; after?: string | undefined; limit: number }): MessagePage {
+    const { before, after, limit } = opts;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
       throw new StoreError('INVALID_ARGUMENT', `The page size must be 1..${MAX_PAGE}.`);
     }
+    if (before !== undefined && after !== undefined) throw new StoreError('INVALID_ARGUMENT', 'Page from `before` or from `after`, not both.');
     const db = this.#conn();
+    const anchorOf = (id: string) => {
+      const anchor = db.prepare('SELECT sent_at, seq FROM messages WHERE id = ? AND conversation_id = ?').get([id, conversationId]);
+      if (!anchor) throw new StoreError('NOT_FOUND', 'That message is not in this conversation.');
+      return [int(anchor, 'sent_at'), int(anchor, 'seq')] as const;
+    };
     let rows: Row[];
+    if (after !== undefined) {
+      const [sentAt, seq] = anchorOf(after);
+      rows = db
+        .prepare(
+          `SELECT ${MESSAGE_COLUMNS} FROM messages
+           WHERE conversation_id = ? AND (sent_at, seq) > (?, ?)
+           ORDER BY sent_at ASC, seq ASC LIMIT ?`,
+        )
+        .all([conversationId, sentAt, seq, limit + 1]);
+      return { messages: rows.slice(0, limit).map((row) => toMessage(row)), hasMore: rows.length > limit };
+    }
     if (before === undefined) {
       rows = db
         .prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY sent_at DESC, seq DESC LIMIT ?`)
         .all([conversationId, limit + 1]);
     } else {
-      const anchor = db.prepare('SELECT sent_at, seq FROM messages WHERE id = ? AND conversation_id = ?').get([before, conversationId]);
-      if (!anchor) throw new StoreError('NOT_FOUND', 'That message is not in this conversation.');
+      const [sentAt, seq] = anchorOf(before);
       rows = db
         .prepare(
           `SELECT ${MESSAGE_COLUMNS} FROM messages
            WHERE conversation_id = ? AND (sent_at, seq) < (?, ?)
            ORDER BY sent_at DESC, seq DESC LIMIT ?`,
         )
-        .all([conversationId, int(anchor, 'sent_at'), int(anchor, 'seq'), limit + 1]);
+        .all([conversationId, sentAt, seq, limit + 1]);
     }
     const hasMore = rows.length > limit;
     const messages = rows.slice(0, limit).map((row) => toMessage(row));

@@ -37,8 +37,8 @@ export interface ContactRow {
 export interface ConversationRow {
   /** random (uuid v4) */
   id: string;
-  kind: 'direct';
-  /** the other party's username */
+  kind: 'direct' | 'group';
+  /** the other party's username ('' for a group conversation: see store/groups.ts) */
   peer: string;
   createdAt: number;
   /** time of the latest activity, for ordering the conversation list */
@@ -46,10 +46,11 @@ export interface ConversationRow {
   unreadCount: number;
 }
 
-export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'failed' | 'received';
-export const MESSAGE_STATUSES: readonly MessageStatus[] = ['sending', 'sent', 'delivered', 'failed', 'received'];
+/** 'read': the peer read our message (a read receipt; set by social.ts markOutgoingRead) */
+export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'failed' | 'received' | 'read';
+export const MESSAGE_STATUSES: readonly MessageStatus[] = ['sending', 'sent', 'delivered', 'failed', 'received', 'read'];
 /** the statuses updateMessageStatus can set (on outgoing messages) */
-export type OutgoingStatus = Exclude<MessageStatus, 'received'>;
+export type OutgoingStatus = Exclude<MessageStatus, 'received' | 'read'>;
 
 export interface MessageRow {
   id: string;
