@@ -14,8 +14,36 @@ export const AppStatusSchema = z.object({
 });
 export type AppStatus = z.infer<typeof AppStatusSchema>;
 
-export const MessageStatusSchema = z.enum(['sending', 'sent', 'delivered', 'failed', 'received']);
+/** read: the peer read our (outgoing) message; shown only while both sides have read receipts on. */
+export const MessageStatusSchema = z.enum(['sending', 'sent', 'delivered', 'failed', 'received', 'read']);
 export type MessageStatus = z.infer<typeof MessageStatusSchema>;
+
+/** How much of a quoted message a reply carries for display. */
+export const REPLY_QUOTE_CHARS = 200;
+
+/** What a reply quotes. `found` is false when the quoted message is not on this device (text and sender are then ''). */
+export const ReplyRefSchema = z.object({
+  id: z.string(),
+  found: z.boolean(),
+  /** 'me' or the username, like Message.sender */
+  sender: z.string(),
+  /** the quoted text, truncated (REPLY_QUOTE_CHARS characters and an ellipsis) */
+  text: z.string(),
+});
+export type ReplyRef = z.infer<typeof ReplyRefSchema>;
+
+/** A group membership change, as a system message. `actor` and the usernames in `members` are 'me' for us. */
+export const GroupEventSchema = z.object({
+  kind: z.enum(['create', 'add', 'remove', 'leave', 'rename', 'admin']),
+  actor: z.string(),
+  /** create/add: who joined; remove/admin: the member concerned */
+  members: z.array(z.string()).optional(),
+  /** create/rename: the group's (new) name */
+  name: z.string().optional(),
+  /** admin: granted (true) or revoked (false) */
+  admin: z.boolean().optional(),
+});
+export type GroupEvent = z.infer<typeof GroupEventSchema>;
 
 export const MessageSchema = z.object({
   id: z.string(),
@@ -27,6 +55,10 @@ export const MessageSchema = z.object({
   sentAt: z.number().int(),
   receivedAt: z.number().int().nullable(),
   status: MessageStatusSchema,
+  /** the message this one replies to (absent or null: not a reply) */
+  replyTo: ReplyRefSchema.nullable().optional(),
+  /** set on a group's membership events: show as a system line, not a bubble (text is an English fallback) */
+  system: GroupEventSchema.optional(),
 });
 export type Message = z.infer<typeof MessageSchema>;
 
@@ -35,6 +67,8 @@ export const ContactSchema = z.object({
   identityKey: z.string(),
   verified: z.boolean(),
   addedAt: z.number().int(),
+  /** their identity key changed and the user has not accepted it yet: sending is held (IDENTITY_CHANGED) */
+  identityChanged: z.boolean(),
 });
 export type Contact = z.infer<typeof ContactSchema>;
 
@@ -46,6 +80,14 @@ export const ConversationSummarySchema = z.object({
     .nullable(),
   unreadCount: z.number().int().nonnegative(),
   updatedAt: z.number().int(),
+  /** no notifications for this conversation */
+  muted: z.boolean(),
+  /** the peer's identity key changed and was not accepted yet (show the banner; sending is held) */
+  identityChanged: z.boolean(),
+  /** 'group': `peer` is '' and `groupId`/`name` say which group (groups.info has its members) */
+  kind: z.enum(['direct', 'group']).optional(),
+  groupId: z.string().optional(),
+  name: z.string().optional(),
 });
 export type ConversationSummary = z.infer<typeof ConversationSummarySchema>;
 

@@ -1,6 +1,7 @@
 // What travels inside the ratchet: a small versioned JSON payload, padded so the
 // ciphertext length reveals only a coarse size class (like Signal's 160-byte padding).
 import { z } from 'zod';
+import { GroupControlPayloadSchema, GroupMessagePayloadSchema } from './group-log.js';
 
 const PAD_BLOCK = 160;
 
@@ -10,16 +11,45 @@ export const TextPayloadSchema = z.object({
   id: z.string().min(1).max(64),
   text: z.string().min(1).max(64 * 1024),
   sentAt: z.number().int().nonnegative(),
+  /** the id of the message this one replies to (same conversation); older clients ignore it */
+  replyTo: z.string().min(1).max(64).optional(),
 });
 
 export const ReceiptPayloadSchema = z.object({
   v: z.literal(1),
   type: z.literal('receipt'),
-  kind: z.enum(['delivered']),
+  /** delivered: always sent on receipt; read: sent when the user opens the conversation, if their `receipts` setting is on */
+  kind: z.enum(['delivered', 'read']),
   ids: z.array(z.string().min(1).max(64)).min(1).max(1000),
 });
 
-export const PayloadSchema = z.discriminatedUnion('type', [TextPayloadSchema, ReceiptPayloadSchema]);
+/** Ephemeral: never stored as a message; the receiver drops it when older than TYPING_MAX_AGE_MS (service/presence.ts). */
+export const TypingPayloadSchema = z.object({
+  v: z.literal(1),
+  type: z.literal('typing'),
+  typing: z.boolean(),
+  sentAt: z.number().int().nonnegative(),
+});
+
+/**
+ * Sent (encrypted) on a fresh session after a restore from backup (service/backup.ts): it carries
+ * nothing, but as a prekey message it makes the peer replace its old session with this one.
+ */
+export const SessionPayloadSchema = z.object({
+  v: z.literal(1),
+  type: z.literal('session'),
+  kind: z.enum(['reset']),
+});
+
+// Group control and group messages (schemas in group-log.ts; handled by groups.ts).
+export const PayloadSchema = z.discriminatedUnion('type', [
+  TextPayloadSchema,
+  ReceiptPayloadSchema,
+  TypingPayloadSchema,
+  SessionPayloadSchema,
+  GroupControlPayloadSchema,
+  GroupMessagePayloadSchema,
+]);
 export type Payload = z.infer<typeof PayloadSchema>;
 
 export class PayloadError extends Error {
