@@ -65,3 +65,21 @@ export {
   WIRE_VERSION,
   FORMAT_VERSION,
 } from './constants.js';
+export {
+  createSenderKey,
+  senderKeyDistribution,
+  processSenderKeyDistribution,
+  senderKeyMessageInfo,
+  groupEncrypt,
+  groupDecrypt,
+  serializeSenderKey,
+  deserializeSenderKey,
+  LABEL_SENDER_KEY_MESSAGE_KEYS,
+  LABEL_SENDER_KEY_SIGNATURE,
+  MSG_TYPE_SENDER_KEY,
+  MSG_TYPE_SENDER_KEY_DISTRIBUTION,
+  MAX_SENDER_KEY_SKIP,
+  MAX_SENDER_KEY_SKIPPED,
+  SENDER_KEY_SKIPPED_TTL_MS,
+  type SenderKeyState,
+} from './sender-keys.js';
