@@ -1,6 +1,6 @@
 // The Electron main process: app lifecycle, the window, the IPC wiring of the contract.
 // The only place besides the preload that imports 'electron'.
-import { app, BrowserWindow, ipcMain, net, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, net, protocol, session, shell, Tray, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { channels, RefugeError, type Channel, type IpcReply } from '../../shared/ipc/contract.js';
@@ -45,16 +45,20 @@ async function start(): Promise<void> {
 
   const keychain = osKeychainUsable();
   const passphraseProtector = passphraseProtectorFactory();
+  // The renderer reports the unread count (app.setBadgeCount); the badge and tray exist once the window does.
+  let showBadge: ((count: number) => void) | null = null;
   const core = await Core.open({
     profileDir: path.join(dataDir, 'profile'),
     defaultServerUrl: serverUrl,
     passphraseRequired: !keychain,
     protector: (passphrase) => (keychain && !passphrase ? new SafeStorageKeyProtector() : passphraseProtector(passphrase)),
+    onBadgeCount: (count) => showBadge?.(count),
   });
 
   serveRenderer();
   registerIpc(core);
   const window = createWindow(prefs);
+  showBadge = createBadge(window);
 
   app.on('second-instance', () => {
     if (window.isMinimized()) window.restore();
@@ -101,6 +105,43 @@ function registerIpc(core: Core): void {
   }
 }
 
+/**
+ * The unread count on the dock/taskbar (app.setBadgeCount: macOS dock, Linux launchers; Windows
+ * has no count badge, so the tray carries it there) and in a tray icon whose menu opens the window.
+ */
+function createBadge(window: BrowserWindow): (count: number) => void {
+  let tray: Tray | null = null;
+  try {
+    const icon = nativeImage.createFromPath(path.join(root, 'dist/electron/icon.png'));
+    tray = new Tray(icon.isEmpty() ? icon : icon.resize({ width: 16, height: 16 }));
+  } catch {
+    tray = null; // some Linux desktops have no tray: the badge alone still works
+  }
+  const show = () => {
+    if (window.isMinimized()) window.restore();
+    window.show();
+    window.focus();
+  };
+  tray?.on('click', show);
+  const update = (count: number) => {
+    app.setBadgeCount(count);
+    if (!tray) return;
+    const label = count === 0 ? 'No unread messages' : count === 1 ? '1 unread message' : `${count} unread messages`;
+    tray.setToolTip(count === 0 ? 'Refuge' : `Refuge — ${label}`);
+    tray.setContextMenu(
+      Menu.buildFromTemplate([
+        { label: 'Open Refuge', click: show },
+        { label, enabled: false },
+        { type: 'separator' },
+        { label: 'Quit Refuge', role: 'quit' },
+      ]),
+    );
+  };
+  update(0);
+  app.on('before-quit', () => tray?.destroy());
+  return update;
+}
+
 function createWindow(prefs: Awaited<ReturnType<typeof openPreferences>>): BrowserWindow {
   const window = new BrowserWindow(mainWindowOptions(path.join(root, 'dist/preload/preload.cjs'), prefs.get('windowBounds')));
   if (prefs.get('windowMaximized')) window.maximize();
@@ -113,7 +154,10 @@ function createWindow(prefs: Awaited<ReturnType<typeof openPreferences>>): Brows
   window.webContents.on('will-navigate', (event, url) => {
     if (!isAppUrl(url, APP_ORIGIN)) event.preventDefault();
   });
-  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'notifications'));
+  // Notifications for new messages; writing to the clipboard for "Copy text". Nothing else.
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) =>
+    callback(permission === 'notifications' || permission === 'clipboard-sanitized-write'),
+  );
 
   const saveBounds = () => {
     prefs.set('windowMaximized', window.isMaximized());

@@ -10,7 +10,13 @@ export type {
   MessageStatus,
   Contact,
   Registration,
+  ReplyRef,
+  EnvelopeResult,
 } from '../../shared/ipc/contract.js';
+export type { TypingState } from '../../shared/ipc/channels/presence.js';
+export type { SearchResult } from '../../shared/ipc/channels/search.js';
+export type { Settings } from '../../shared/ipc/channels/settings.js';
+export { AUTO_LOCK_MINUTES } from '../../shared/ipc/channels/settings.js';
 
 export const RefugeContext = createContext<RefugeApi | null>(null);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AVATAR_COLOURS, avatarColour, formatListTime, groupDigits, initials, previewText } from './format.js';
+import { AVATAR_COLOURS, avatarColour, conversationName, dayKey, filterByName, formatDay, formatListTime, groupDigits, initials, previewText } from './format.js';
 
 describe('initials', () => {
   it('takes the first letter, or first and last of dotted/underscored names', () => {
@@ -60,5 +60,39 @@ describe('groupDigits', () => {
     expect(groups).toHaveLength(12);
     expect(groups.every((g) => /^\d{5}$/.test(g))).toBe(true);
     expect(groups.join('')).toBe(digits);
+  });
+});
+
+describe('day separators', () => {
+  const now = new Date(2026, 2, 12, 15, 0).getTime(); // Thu 12 March 2026, 15:00 local
+  it('groups by local calendar day', () => {
+    expect(dayKey(new Date(2026, 2, 12, 0, 1).getTime())).toBe(dayKey(new Date(2026, 2, 12, 23, 59).getTime()));
+    expect(dayKey(new Date(2026, 2, 12, 23, 59).getTime())).not.toBe(dayKey(new Date(2026, 2, 13, 0, 0).getTime()));
+  });
+  it('says today, yesterday, a weekday this week, then a date', () => {
+    expect(formatDay(new Date(2026, 2, 12, 1, 0).getTime(), now)).toBe('Today');
+    expect(formatDay(new Date(2026, 2, 11, 23, 0).getTime(), now)).toBe('Yesterday');
+    expect(formatDay(new Date(2026, 2, 9, 12, 0).getTime(), now)).toBe('Monday');
+    expect(formatDay(new Date(2026, 0, 5, 12, 0).getTime(), now)).toMatch(/January/);
+    expect(formatDay(new Date(2025, 11, 24, 12, 0).getTime(), now)).toMatch(/2025/);
+  });
+});
+
+describe('conversation names and the filter', () => {
+  const list = [
+    { peer: 'alice' },
+    { peer: 'bob.kim' },
+    { peer: '', kind: 'group' as const, name: '주말 등산' },
+  ];
+  it('names a group by its name', () => {
+    expect(conversationName(list[2]!)).toBe('주말 등산');
+    expect(conversationName(list[0]!)).toBe('alice');
+  });
+  it('filters by a part of the name, ignoring case and width, keeping the order', () => {
+    expect(filterByName(list, 'KIM').map(conversationName)).toEqual(['bob.kim']);
+    expect(filterByName(list, 'ｂｏｂ').map(conversationName)).toEqual(['bob.kim']); // full-width letters
+    expect(filterByName(list, '등산').map(conversationName)).toEqual(['주말 등산']);
+    expect(filterByName(list, '  ').map(conversationName)).toEqual(['alice', 'bob.kim', '주말 등산']);
+    expect(filterByName(list, 'zz')).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 // Pure display helpers: avatar initials and colour, times, previews. No DOM, unit-tested.
-import { uiLocale } from './i18n/index.js';
+import { t, uiLocale } from './i18n/index.js';
 
 const segmenter: Intl.Segmenter | null =
   typeof Intl !== 'undefined' && 'Segmenter' in Intl ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
@@ -84,4 +84,34 @@ export function groupDigits(digits: string, size = 5): string[] {
   const out: string[] = [];
   for (let i = 0; i < digits.length; i += size) out.push(digits.slice(i, i + size));
   return out;
+}
+
+/** The local calendar day of a timestamp, for day separators ("2026-03-01"). */
+export function dayKey(ts: number): string {
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** Day separator label: "Today", "Yesterday", a weekday this week, else the date (with the year if not this one). */
+export function formatDay(ts: number, now = Date.now()): string {
+  const d = new Date(ts);
+  const n = new Date(now);
+  if (sameDay(d, n)) return t('day.today');
+  const yesterday = new Date(n.getFullYear(), n.getMonth(), n.getDate() - 1);
+  if (sameDay(d, yesterday)) return t('day.yesterday');
+  if (ts < now && now - ts < 6 * DAY) return fmt(ts, { weekday: 'long' });
+  if (d.getFullYear() === n.getFullYear()) return fmt(ts, { weekday: 'short', month: 'long', day: 'numeric' });
+  return fmt(ts, { year: 'numeric', month: 'long', day: 'numeric' });
+}
+
+/** The conversation's display name: the peer, or a group's name. */
+export function conversationName(c: { peer: string; kind?: 'direct' | 'group' | undefined; name?: string | undefined }): string {
+  return c.kind === 'group' ? (c.name ?? '') || c.peer : c.peer;
+}
+
+/** Conversations whose name contains the query (case- and width-insensitive), in the given order. */
+export function filterByName<T extends { peer: string; kind?: 'direct' | 'group' | undefined; name?: string | undefined }>(list: readonly T[], query: string): T[] {
+  const q = query.normalize('NFKC').trim().toLocaleLowerCase();
+  if (!q) return [...list];
+  return list.filter((c) => conversationName(c).normalize('NFKC').toLocaleLowerCase().includes(q));
 }

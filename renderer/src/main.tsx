@@ -3,11 +3,17 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { RefugeContext, waitForRefuge } from './api.js';
 import { App } from './App.js';
+import { applyStoredTheme } from './appearance/theme.js';
 import { t } from './i18n/index.js';
 import { Fatal } from './screens/Splash.js';
 import './styles/base.css';
 import './styles/gate.css';
 import './styles/main.css';
+import './styles/search.css';
+import './styles/settings.css';
+import './styles/desktop.css';
+
+applyStoredTheme();
 
 const container = document.getElementById('root');
 if (!container) throw new Error('#root is missing from index.html');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../shared/ipc/contract.js';
-import { continuesGroup, mergeNewest, prependOlder } from './messages.js';
+import { appendNewer, continuesGroup, mergeNewest, prependOlder, trimWindow } from './messages.js';
 
 const m = (n: number, status: Message['status'] = 'sent'): Message => ({
   id: `m${n}`,
@@ -58,5 +58,27 @@ describe('continuesGroup', () => {
     expect(continuesGroup(m(1), m(2))).toBe(true);
     expect(continuesGroup(m(1), { ...m(1000), sentAt: 1000 + 6 * 60_000 })).toBe(false);
     expect(continuesGroup(m(1), { ...m(2), outgoing: false, sender: 'bob' })).toBe(false);
+  });
+});
+
+describe('appendNewer', () => {
+  it('puts a newer page behind what is loaded without duplicates', () => {
+    expect(ids(appendNewer(range(1, 5), range(4, 8)))).toEqual(ids(range(1, 8)));
+  });
+});
+
+describe('trimWindow', () => {
+  it('leaves a window within the limit alone', () => {
+    expect(trimWindow(range(1, 10), 'older', 10)).toEqual({ messages: range(1, 10), dropped: false });
+  });
+  it('drops the newest when paging into older history', () => {
+    const r = trimWindow(range(1, 12), 'older', 10, 8);
+    expect(ids(r.messages)).toEqual(ids(range(1, 8)));
+    expect(r.dropped).toBe(true);
+  });
+  it('drops the oldest when paging forward', () => {
+    const r = trimWindow(range(1, 12), 'newer', 10, 8);
+    expect(ids(r.messages)).toEqual(ids(range(5, 12)));
+    expect(r.dropped).toBe(true);
   });
 });

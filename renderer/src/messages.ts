@@ -29,6 +29,28 @@ export function prependOlder(loaded: readonly Message[], older: readonly Message
   return [...older.filter((m) => !have.has(m.id)), ...loaded];
 }
 
+/** Put a newer page (paging forward after a jump) behind what is loaded, without duplicates. */
+export function appendNewer(loaded: readonly Message[], newer: readonly Message[]): Message[] {
+  const have = new Set(loaded.map((m) => m.id));
+  return [...loaded, ...newer.filter((m) => !have.has(m.id))];
+}
+
+/**
+ * Keep the loaded window bounded while the reader pages through a long history: past `max`
+ * messages, drop down to `keep` from the side away from where the reader is going (`keepEnd` =
+ * the side being paged into). `dropped` says the dropped side has more to load again.
+ */
+export function trimWindow(
+  messages: readonly Message[],
+  keepEnd: 'older' | 'newer',
+  max: number,
+  keep = max,
+): { messages: Message[]; dropped: boolean } {
+  if (messages.length <= max) return { messages: [...messages], dropped: false };
+  const n = Math.min(keep, max);
+  return { messages: keepEnd === 'older' ? messages.slice(0, n) : messages.slice(messages.length - n), dropped: true };
+}
+
 /** Consecutive messages from the same side within a few minutes are drawn as one group. */
 export function continuesGroup(prev: Pick<Message, 'outgoing' | 'sender' | 'sentAt'> | undefined, m: Pick<Message, 'outgoing' | 'sender' | 'sentAt'>): boolean {
   if (!prev) return false;

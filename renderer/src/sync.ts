@@ -1,8 +1,8 @@
 // The renderer's only use of shared/sync (the relay connection). Everything else in the UI
 // goes through this file, so a change to the sync engine's API is absorbed here.
-import { SyncEngine, coreFromApi, registerAccount, addContact } from '../../shared/sync/index.js';
+import { SyncEngine, coreFromApi, registerAccount, addContact, reestablishSessions } from '../../shared/sync/index.js';
 import type { RefugeApi } from '../../shared/ipc/api.js';
-import type { Contact, Registration } from '../../shared/ipc/contract.js';
+import type { Contact, EnvelopeResult, Registration } from '../../shared/ipc/contract.js';
 
 export type ConnectionState = 'connecting' | 'online' | 'offline';
 
@@ -13,6 +13,8 @@ export interface SyncHandle {
   onState(fn: (state: ConnectionState) => void): () => void;
   /** Something changed in the store: envelopes received and stored, or outbox envelopes accepted. */
   onActivity(fn: () => void): () => void;
+  /** A batch the core stored (each result's `message` is a new chat message, for notifications). Fires before onActivity. */
+  onReceived(fn: (results: EnvelopeResult[]) => void): () => void;
   /** A problem worth telling the user about (the engine keeps retrying on its own). */
   onError(fn: (message: string) => void): () => void;
   /** Ask the engine to drain the outbox now (after sending a message). */
@@ -31,14 +33,31 @@ export function startSync(api: RefugeApi, serverUrl: string): SyncHandle {
   const state = new Set<(s: ConnectionState) => void>();
   const activity = new Set<() => void>();
   const errors = new Set<(m: string) => void>();
+  const received = new Set<(r: EnvelopeResult[]) => void>();
   let stopped = false;
 
   const engine = new SyncEngine({ serverUrl, core: coreFromApi(api) });
+  // Contacts left without a session by a restore from backup (issue 7) get a fresh one once the
+  // relay is reachable; a no-op (one core call) when there are none.
+  let sessionsChecked = false;
   engine.on('state', (s: ConnectionState) => {
     if (!stopped) for (const fn of state) fn(s);
+    if (s === 'online' && !sessionsChecked && !stopped) {
+      sessionsChecked = true;
+      void reestablishSessions(api, serverUrl).then(
+        (r) => {
+          if (r.failed.length > 0) sessionsChecked = false;
+        },
+        () => {
+          sessionsChecked = false;
+        },
+      );
+    }
   });
-  engine.on('received', () => {
-    if (!stopped) for (const fn of activity) fn();
+  engine.on('received', (results: EnvelopeResult[]) => {
+    if (stopped) return;
+    for (const fn of received) fn(results);
+    for (const fn of activity) fn();
   });
   engine.on('sent', () => {
     if (!stopped) for (const fn of activity) fn();
@@ -59,6 +78,7 @@ export function startSync(api: RefugeApi, serverUrl: string): SyncHandle {
     state: () => engine.state as ConnectionState,
     onState: subscribe(state),
     onActivity: subscribe(activity),
+    onReceived: subscribe(received),
     onError: subscribe(errors),
     kick: () => {
       if (!stopped) engine.kick();
@@ -69,6 +89,7 @@ export function startSync(api: RefugeApi, serverUrl: string): SyncHandle {
       state.clear();
       activity.clear();
       errors.clear();
+      received.clear();
       void Promise.resolve(engine.stop()).catch(() => undefined);
     },
   };
@@ -87,4 +108,9 @@ export async function addContactByUsername(
 ): Promise<{ contact: Contact; conversationId: string }> {
   const { contact, conversationId } = await addContact(api, serverUrl, username);
   return { contact, conversationId };
+}
+
+/** After a restore from backup: fresh prekeys on the relay and fresh sessions with every contact (shared/sync reestablishSessions). */
+export async function reestablishAfterRestore(api: RefugeApi, serverUrl: string): Promise<{ prekeysRefreshed: boolean; reset: string[]; failed: { username: string; code: string }[] }> {
+  return reestablishSessions(api, serverUrl);
 }

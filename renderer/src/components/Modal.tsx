@@ -9,12 +9,15 @@ export function Modal({
   children,
   testId,
   closeLabel,
+  size = 'normal',
 }: {
   title: string;
   onClose: () => void;
   children: ReactNode;
   testId?: string;
   closeLabel: string;
+  /** wide: room for a side navigation (settings) */
+  size?: 'normal' | 'wide';
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
@@ -25,6 +28,9 @@ export function Modal({
     const dialog = ref.current;
     if (!dialog) return;
     if (!dialog.open) dialog.showModal();
+    // React's autoFocus runs before the dialog is shown (and so does nothing): the element that
+    // should take the focus says so with data-autofocus; otherwise showModal picks the first control.
+    dialog.querySelector<HTMLElement>('[data-autofocus]')?.focus();
     const cancel = (e: Event) => {
       e.preventDefault();
       onCloseRef.current();
@@ -39,7 +45,7 @@ export function Modal({
   return (
     <dialog
       ref={ref}
-      className="modal"
+      className={size === 'wide' ? 'modal modal--wide' : 'modal'}
       aria-labelledby={titleId}
       data-testid={testId}
       onMouseDown={(e) => {

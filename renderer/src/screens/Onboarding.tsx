@@ -7,6 +7,7 @@ import { Field } from '../components/Field.js';
 import { BrandMark } from '../components/BrandMark.js';
 import { t } from '../i18n/index.js';
 import { registerWithRelay } from '../sync.js';
+import { RestoreBackup } from './backup/RestoreBackup.js';
 
 export const MIN_PASSPHRASE = 8;
 
@@ -40,6 +41,7 @@ export function Onboarding({ status, onStatus }: { status: AppStatus; onStatus: 
   const confirmRef = useRef<HTMLInputElement>(null);
   const busy = phase !== 'idle';
   const needPassphrase = status.passphraseRequired;
+  const [restoring, setRestoring] = useState(false); // "Restore from a backup" (issue 7)
   // focus moves after the re-render that re-enables the inputs
   const focusAfterRender = useRef<HTMLInputElement | null>(null);
   useEffect(() => {
@@ -99,6 +101,8 @@ export function Onboarding({ status, onStatus }: { status: AppStatus; onStatus: 
       }
     }
   }
+
+  if (restoring) return <RestoreBackup status={status} onStatus={onStatus} onBack={() => setRestoring(false)} />;
 
   const buttonText = phase === 'creating' ? t('onboarding.creating') : phase === 'registering' ? t('onboarding.registering') : t('onboarding.create');
 
@@ -179,6 +183,11 @@ export function Onboarding({ status, onStatus }: { status: AppStatus; onStatus: 
             {buttonText}
           </button>
         </form>
+        {status.state === 'no-account' ? (
+          <button type="button" className="link-button onboarding__restore" data-testid="onboarding-restore" onClick={() => setRestoring(true)} disabled={busy}>
+            {t('restore.open')}
+          </button>
+        ) : null}
       </div>
     </main>
   );

@@ -88,7 +88,7 @@ export function AddContactDialog({
           autoCorrect="off"
           spellCheck={false}
           maxLength={64}
-          autoFocus
+          data-autofocus
           required
           disabled={busy}
         />

@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'react';
 import type { ConversationSummary } from '../../api.js';
 import { Avatar } from '../../components/Avatar.js';
-import { IconAlert, IconCheck, IconCheckDouble, IconClock } from '../../components/Icons.js';
-import { formatFullTime, formatListTime, previewText } from '../../format.js';
+import { IconAlert, IconBellOff, IconCheck, IconCheckDouble, IconClock, IconRead, IconWarning } from '../../components/Icons.js';
+import { conversationName, formatFullTime, formatListTime, previewText } from '../../format.js';
 import { t, tp } from '../../i18n/index.js';
+import { useSettings } from '../../settings/SettingsContext.js';
 
 /** Re-render once a minute so "today" times roll over to weekdays. */
 function useMinuteClock(): number {
@@ -23,6 +24,8 @@ function LastStatus({ status }: { status: string }) {
       return <IconCheck className="conv__status" />;
     case 'delivered':
       return <IconCheckDouble className="conv__status" />;
+    case 'read':
+      return <IconRead className="conv__status conv__status--read" />;
     case 'failed':
       return <IconAlert className="conv__status conv__status--failed" />;
     default:
@@ -32,14 +35,17 @@ function LastStatus({ status }: { status: string }) {
 
 export function ConversationList({
   conversations,
+  typingIds,
   selectedId,
   onSelect,
 }: {
   conversations: ConversationSummary[] | null;
+  typingIds: ReadonlySet<string>;
   selectedId: string | null;
   onSelect: (id: string) => void;
 }) {
   const now = useMinuteClock();
+  const showRead = useSettings().settings?.receipts ?? true;
   if (conversations === null) {
     return (
       <p className="sidebar__placeholder" role="status">
@@ -63,24 +69,33 @@ export function ConversationList({
         const ids = { preview: `conv-${key}-preview`, time: `conv-${key}-time`, unread: `conv-${key}-unread` };
         const describedBy = [ids.preview, last ? ids.time : null, c.unreadCount > 0 ? ids.unread : null].filter(Boolean).join(' ');
         const selected = c.id === selectedId;
+        const name = conversationName(c);
+        const typing = typingIds.has(c.id);
         return (
           <li key={c.id} className="conv-list__item" role="listitem">
             <button
               type="button"
               className={selected ? 'conv conv--selected' : 'conv'}
               aria-current={selected ? 'true' : undefined}
-              aria-label={c.peer}
+              aria-label={name}
               aria-describedby={describedBy}
               data-testid="conversation"
               data-peer={c.peer}
               data-conversation-id={c.id}
               data-unread={c.unreadCount}
+              data-muted={c.muted ? 'true' : undefined}
               onClick={() => onSelect(c.id)}
             >
-              <Avatar name={c.peer} />
+              <Avatar name={name} />
               <span className="conv__body">
                 <span className="conv__top">
-                  <span className="conv__name">{c.peer}</span>
+                  <span className="conv__name">{name}</span>
+                  {c.muted ? (
+                    <span className="conv__muted" data-testid="conversation-muted" title={t('chat.muted')}>
+                      <IconBellOff className="conv__muted-icon" />
+                      <span className="sr-only">{t('chat.muted')}</span>
+                    </span>
+                  ) : null}
                   {last ? (
                     <time id={ids.time} className="conv__time" dateTime={new Date(last.sentAt).toISOString()} title={formatFullTime(last.sentAt)}>
                       {formatListTime(last.sentAt, now)}
@@ -88,9 +103,19 @@ export function ConversationList({
                   ) : null}
                 </span>
                 <span className="conv__bottom">
-                  <span id={ids.preview} className={last ? 'conv__preview' : 'conv__preview conv__preview--none'} data-testid="conversation-preview">
-                    {last?.outgoing ? <LastStatus status={last.status} /> : null}
-                    {last ? (
+                  <span id={ids.preview} className={last || typing ? 'conv__preview' : 'conv__preview conv__preview--none'} data-testid="conversation-preview">
+                    {typing ? (
+                      <span className="conv__preview-text conv__typing" data-testid="conversation-typing">
+                        {t('sidebar.typing')}
+                      </span>
+                    ) : c.identityChanged ? (
+                      <span className="conv__preview-text conv__changed" data-testid="conversation-identity-changed">
+                        <IconWarning className="conv__status conv__status--failed" />
+                        {t('sidebar.identityChanged')}
+                      </span>
+                    ) : null}
+                    {typing || c.identityChanged ? null : last?.outgoing ? <LastStatus status={last.status === 'read' && !showRead ? 'delivered' : last.status} /> : null}
+                    {typing || c.identityChanged ? null : last ? (
                       <span className="conv__preview-text">
                         {last.outgoing ? t('sidebar.you') : ''}
                         {previewText(last.text)}
