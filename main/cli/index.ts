@@ -8,6 +8,9 @@ import { addContact, coreFromApi, registerAccount, SyncEngine, flushOutbox } fro
 import { Core } from '../core/service/core.js';
 import { passphraseProtectorFactory } from '../core/service/protectors.js';
 import { parseArgs, requireFlag, UsageError, type ParsedArgs } from './args.js';
+import { backupCommand } from './backup.js';
+import { GROUP_USAGE, groupCommand, printGroupMessage } from './group.js';
+import { SEARCH_USAGE, searchCommand } from './search.js';
 
 const USAGE = `usage:
   refuge init --profile DIR --server URL --username NAME
@@ -16,6 +19,8 @@ const USAGE = `usage:
   refuge sync --profile DIR [--json]
   refuge history --profile DIR --with NAME [--json]
   refuge safety-number --profile DIR --with NAME
+${GROUP_USAGE}
+${SEARCH_USAGE}
 The profile passphrase is read from REFUGE_PASSPHRASE.`;
 
 interface Session {
@@ -68,6 +73,9 @@ async function findConversation(api: RefugeApi, peer: string): Promise<string> {
 }
 
 const commands: Record<string, (args: ParsedArgs) => Promise<void>> = {
+  backup: backupCommand, // export, import, sessions: main/cli/backup.ts
+  group: groupCommand, // create, send, add, remove, leave, rename, list, history: main/cli/group.ts
+  search: searchCommand, // full-text search of the local history: main/cli/search.ts
   async init(args) {
     const serverUrl = requireFlag(args, 'server');
     const username = requireFlag(args, 'username');
@@ -114,12 +122,27 @@ const commands: Record<string, (args: ParsedArgs) => Promise<void>> = {
     const json = args.flags.get('json') === true;
     const session = await unlock(await openCore(args));
     const engine = new SyncEngine({ serverUrl: session.serverUrl, core: coreFromApi(session.api) });
+    // Group messages print with their group id (conversations.list says which conversations are groups).
+    const groupIds = new Map<string, string | undefined>();
+    const groupOf = async (conversationId: string) => {
+      if (!groupIds.has(conversationId)) for (const c of await session.api.conversations.list({})) groupIds.set(c.id, c.groupId);
+      return groupIds.get(conversationId);
+    };
+    let printing = Promise.resolve();
     engine.on('received', (results) => {
-      for (const result of results) if (result.message) printMessage(result.message, json);
+      const messages = results.flatMap((r) => (r.message ? [r.message] : []));
+      printing = printing.then(async () => {
+        for (const message of messages) {
+          const group = await groupOf(message.conversationId);
+          if (group) printGroupMessage(message, json, group);
+          else printMessage(message, json);
+        }
+      });
     });
     try {
       await engine.drain();
     } finally {
+      await printing.catch(() => undefined);
       engine.stop();
       session.core.close();
     }
