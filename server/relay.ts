@@ -2,10 +2,16 @@
 // mailbox of opaque envelopes per device, delivered live and on connect, deleted on ack,
 // expired after the retention window. Every inbound event is validated by its zod schema
 // (shared/protocol/events.ts); bad input gets an error reply and never reaches a handler.
+//
+// Two deployments share this file: the embedded default (one process, SQLite file) and a
+// cluster (N processes, PostgreSQL for state, Redis for "wake this device" between nodes).
+// Privacy by default: nothing here records when a device connected, from which address, or who
+// it talks to; logs carry no usernames, envelope ids or bodies, and no addresses unless logIp.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { toBase64url } from '../shared/encoding/base64url.js';
 import { authMessage, CHALLENGE_BYTES } from '../shared/protocol/auth.js';
 import type { DeliveredEnvelope } from '../shared/protocol/envelope.js';
@@ -14,58 +20,95 @@ import {
   type ClientEventName,
   clientEvents,
   DELIVERY_BATCH,
+  type ErrorBody,
   type ErrorReply,
   type EnvelopeBatch,
   type EnvelopeSendResult,
   type EventResult,
   isClientEvent,
-  MAX_SOCKET_MESSAGE_BYTES,
   type ParsedEventRequest,
   type RelayErrorCode,
+  type RelayErrorEvent,
 } from '../shared/protocol/events.js';
 import { canonicalUsername, isValidUsername } from '../shared/protocol/username.js';
+import { type ClusterLink, connectCluster } from './cluster.js';
+import {
+  addressKey,
+  DEFAULT_RETENTION_MS,
+  isLoopback,
+  MAX_RETENTION_MS,
+  type RelayLimits,
+  resolveLimits,
+  TokenBuckets,
+} from './limits.js';
+import { RelayMetrics } from './metrics.js';
+import { PostgresRelayStorage, type PostgresStorageOptions } from './storage/postgres.js';
 import { SqliteRelayStorage, type SqliteStorageOptions } from './storage/sqlite.js';
 import { type DeviceAddress, PrekeyLimitError, type RelayStorage } from './storage/types.js';
 import { cryptoReady, randomBytes, verifySignature } from './verify.js';
 
-const HOUR = 3_600_000;
-export const DEFAULT_RETENTION_MS = 72 * HOUR;
-export const MAX_RETENTION_MS = 7 * 24 * HOUR;
+export { DEFAULT_RETENTION_MS, MAX_RETENTION_MS } from './limits.js';
 /** A challenge must be answered within this time. */
 export const CHALLENGE_TTL_MS = 2 * 60_000;
+/** What a sender is told to wait before retrying an envelope refused for a full mailbox. */
+export const MAILBOX_FULL_RETRY_MS = 30_000;
 
 export interface RelayOptions {
-  /** Folder for relay.sqlite (created if missing). Ignored when `storage` is given. */
-  dataDir: string;
+  /** Folder for relay.sqlite (created if missing): the embedded mode. Ignored when `storage` or `postgres` is given. */
+  dataDir?: string;
+  /** Keep state in PostgreSQL instead of SQLite (schema created/migrated on start). */
+  postgres?: PostgresStorageOptions;
+  /** Join a cluster through Redis (socket.io redis-streams adapter): needs shared storage (`postgres` or `storage`). */
+  redis?: { url: string; prefix?: string };
   /** 0 picks a free port. Default 0. */
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
   /** How long an undelivered envelope is kept. Default 72 h, at most 7 days. */
   retentionMs?: number;
-  /** Clock (ms since epoch); injectable for tests. */
+  /** Clock (ms since epoch) for envelopes, challenges and rate limits; injectable for tests. */
   now?: () => number;
   /** How often expired envelopes are purged. Default min(60 s, retention / 4). */
   purgeIntervalMs?: number;
+  /** How often storage.scrub() runs. Default: every purge with SQLite, 10 min with PostgreSQL. 0 disables. */
+  scrubIntervalMs?: number;
+  /** Shared storage (PostgreSQL) only: how often idle sockets re-check their mailbox (covers a wake lost between nodes). Default 15 s. */
+  sweepIntervalMs?: number;
   /** Envelopes per pushed batch (<= 200). */
   deliveryBatch?: number;
   /** Unacked envelopes allowed in flight per socket before the relay waits for acks. Default 2 batches. */
   maxInflight?: number;
-  /** A storage adapter to use instead of the SQLite file (not closed by close()). */
+  /** A storage adapter to use instead of the SQLite file or PostgreSQL (not closed by close()). */
   storage?: RelayStorage;
   /** SQLite durability; see SqliteStorageOptions. */
   sqlite?: SqliteStorageOptions;
-  /** Where internal errors are reported (never payloads). Default console.error. */
-  log?: (message: string) => void;
+  /** Size, quota and rate limits; see limits.ts for the defaults. */
+  limits?: Partial<RelayLimits>;
+  /** The retryAfterMs a sender gets with MAILBOX_FULL (the relay cannot know when the recipient will drain). Default 30 s. */
+  mailboxFullRetryMs?: number;
+  /** Behind a reverse proxy: take the client address from the last X-Forwarded-For entry. Default false. */
+  trustProxy?: boolean;
+  /** Put client addresses in log lines (refusals, connections). Default false: no address is ever logged. */
+  logIp?: boolean;
+  /** Structured logger (pino). Default: warnings and errors as JSON on stderr. */
+  logger?: Logger;
+  /** Instead of `logger`: receives each warning/error log line (JSON). `() => {}` silences the relay. */
+  log?: (line: string) => void;
+  /** socket.io transports. Default websocket only in a cluster (no sticky sessions needed), websocket + polling otherwise. */
+  transports?: Array<'websocket' | 'polling'>;
 }
 
 export interface RelayHandle {
   /** e.g. http://127.0.0.1:43210 */
   url: string;
   port: number;
+  mode: 'sqlite' | 'postgres' | 'custom';
+  clustered: boolean;
   storage: RelayStorage;
   /** Deletes expired envelopes now (also runs periodically); returns how many. */
   purgeExpired(): Promise<number>;
+  /** Runs the storage scrub now (also runs periodically); false if it was skipped. */
+  scrub(): Promise<boolean>;
   /** Number of connected sockets (for tests and health). */
   connections(): number;
   close(): Promise<void>;
@@ -75,6 +118,7 @@ class RelayError extends Error {
   constructor(
     readonly code: RelayErrorCode,
     message: string,
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -88,13 +132,18 @@ interface Challenge {
 /** Per-socket state. */
 interface Conn {
   socket: Socket;
+  /** Rate-limit key of the client address; never stored or logged unless logIp. */
+  address: string;
+  exempt: boolean;
   challenge: Challenge | undefined;
   device: DeviceAddress | undefined;
   deviceKey: string;
-  /** Highest seq pushed to this socket. */
+  /** Highest seq pushed to this socket (used when the storage commits in seq order). */
   cursor: number;
   /** Ids pushed and not yet acked. */
   inflight: Set<string>;
+  /** Acks seen since the last sweep (cluster: decides whether in-flight ids need a re-check). */
+  progressed: boolean;
   pumping: boolean;
   pumpAgain: boolean;
   pumpScheduled: boolean;
@@ -104,8 +153,14 @@ interface Conn {
   closed: boolean;
 }
 
-function errorReply(code: string, message: string): ErrorReply {
-  return { ok: false, error: { code, message: message.slice(0, 1000) } };
+function errorBody(code: string, message: string, retryAfterMs?: number): ErrorBody {
+  const body: ErrorBody = { code, message: message.slice(0, 1000) };
+  if (retryAfterMs !== undefined) body.retryAfterMs = Math.max(1, Math.min(MAX_RETENTION_MS, Math.ceil(retryAfterMs)));
+  return body;
+}
+
+function errorReply(code: string, message: string, retryAfterMs?: number): ErrorReply {
+  return { ok: false, error: errorBody(code, message, retryAfterMs) };
 }
 
 function describeZodError(error: z.ZodError): string {
@@ -119,39 +174,141 @@ function deviceKey(address: DeviceAddress): string {
   return `${address.username}\u0000${address.deviceId}`;
 }
 
+/** What nodes tell each other: devices whose mailbox grew, or whose sockets must go (account deleted). */
+const DeviceListSchema = z
+  .array(z.object({ u: z.string().min(1).max(64), d: z.number().int().min(1).max(255), n: z.number().int().nonnegative().optional() }))
+  .max(10_000);
+
+function defaultLogger(): Logger {
+  return pino({ level: 'warn', base: undefined }, pino.destination({ dest: 2, sync: false }));
+}
+
 export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
   if (!Number.isFinite(retentionMs) || retentionMs <= 0 || retentionMs > MAX_RETENTION_MS) {
     throw new RangeError(`retentionMs must be > 0 and at most ${MAX_RETENTION_MS} (7 days)`);
   }
   const now = options.now ?? Date.now;
+  const limits = resolveLimits(options.limits);
   const batchSize = Math.max(1, Math.min(DELIVERY_BATCH, options.deliveryBatch ?? DELIVERY_BATCH));
   const maxInflight = Math.max(batchSize, options.maxInflight ?? batchSize * 2);
-  const log = options.log ?? ((m: string) => console.error(`[relay] ${m}`));
+  const sink = options.log;
+  const log = options.logger ?? (sink ? pino({ level: 'warn', base: undefined }, { write: (line: string) => sink(line.trimEnd()) }) : defaultLogger());
+  const logIp = options.logIp ?? false;
   const purgeIntervalMs = options.purgeIntervalMs ?? Math.max(1000, Math.min(60_000, Math.floor(retentionMs / 4)));
+  if (options.redis && !options.storage && !options.postgres) {
+    throw new Error('a cluster (redis) needs storage every node shares: give postgres');
+  }
+  const openStorage = async (): Promise<RelayStorage> => {
+    if (options.storage) return options.storage;
+    if (options.postgres) return PostgresRelayStorage.open(options.postgres);
+    if (options.dataDir) return new SqliteRelayStorage(options.dataDir, options.sqlite);
+    throw new Error('startRelay needs dataDir (SQLite), postgres or storage');
+  };
 
   await cryptoReady();
+  const mode: RelayHandle['mode'] = options.storage ? 'custom' : options.postgres ? 'postgres' : 'sqlite';
   const ownsStorage = !options.storage;
-  const storage: RelayStorage = options.storage ?? new SqliteRelayStorage(options.dataDir, options.sqlite);
+  const storage = await openStorage();
+  let cluster: ClusterLink | undefined;
+  try {
+    if (options.redis) cluster = await connectCluster(options.redis);
+  } catch (e) {
+    if (ownsStorage) await storage.close().catch(() => {});
+    throw e;
+  }
+  const scrubIntervalMs = options.scrubIntervalMs ?? (mode === 'sqlite' ? purgeIntervalMs : 10 * 60_000);
+  const sweepIntervalMs = options.sweepIntervalMs ?? 15_000;
 
-  /** Authenticated sockets per device (a device may be connected more than once). */
+  const ordered = storage.seqOrderedCommits === true;
+  const mailboxFullRetryMs = options.mailboxFullRetryMs ?? MAILBOX_FULL_RETRY_MS;
+  const metrics = new RelayMetrics();
+  /** Authenticated sockets per device on this node (a device may be connected more than once). */
   const online = new Map<string, Set<Conn>>();
   let closing = false;
 
+  const addressBuckets = new TokenBuckets(limits.addressRate, now);
+  const registrationBuckets = new TokenBuckets(limits.registrationRate, now);
+  const deviceBuckets = new TokenBuckets(limits.deviceRate, now);
+  const bundleBuckets = new TokenBuckets(limits.bundleRate, now);
+  // relay.error pushes for events sent without an ack callback: bounded per socket so a flood cannot queue replies without end
+  const errorPushBuckets = new TokenBuckets({ burst: 50, windowMs: 5000 }, now);
+
+  /** The client's address: the TCP peer, or behind a trusted proxy the last X-Forwarded-For entry (the one the proxy added). */
+  function clientAddress(handshake: Socket['handshake']): string {
+    if (options.trustProxy) {
+      const forwarded = handshake.headers['x-forwarded-for'];
+      const value = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
+      const last = value
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .at(-1);
+      if (last) return last;
+    }
+    return handshake.address;
+  }
+
+  // ------------------------------------------------------------ http: health and metrics
+
+  let storageUp = true;
+  let queuedCache: { at: number; value: number | undefined } | undefined;
+
+  async function ready(): Promise<boolean> {
+    try {
+      await withTimeout(storage.ping(), 2000);
+      if (cluster) await cluster.ping();
+      storageUp = true;
+    } catch {
+      storageUp = false;
+    }
+    return storageUp;
+  }
+
+  async function queuedGauge(): Promise<number | undefined> {
+    const t = Date.now();
+    if (queuedCache && t - queuedCache.at < 5000) return queuedCache.value;
+    let value: number | undefined;
+    try {
+      value = await withTimeout(storage.countAllPending(now()), 2000);
+    } catch {
+      value = undefined;
+    }
+    queuedCache = { at: t, value };
+    return value;
+  }
+
   const http = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : '{"ok":true}');
+    const get = req.method === 'GET' || req.method === 'HEAD';
+    const send = (status: number, type: string, body: string) => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (get && path === '/healthz') return send(200, 'application/json', '{"ok":true}');
+    if (get && path === '/readyz') {
+      void ready().then((ok) => send(ok ? 200 : 503, 'application/json', ok ? '{"ok":true}' : '{"ok":false}'));
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found');
+    if (get && path === '/metrics') {
+      void Promise.all([queuedGauge(), ready()]).then(([queued]) => {
+        let authenticated = 0;
+        for (const set of online.values()) authenticated += set.size;
+        send(
+          200,
+          'text/plain; version=0.0.4; charset=utf-8',
+          metrics.render({ connections: io.of('/').sockets.size, authenticated, queued, storageUp }),
+        );
+      });
+      return;
+    }
+    send(404, 'text/plain', 'not found');
   });
 
   const io = new Server(http, {
     serveClient: false,
-    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    maxHttpBufferSize: limits.maxMessageBytes,
+    transports: options.transports ?? (cluster ? ['websocket'] : ['polling', 'websocket']),
     // Auth is a signature, not a cookie: any origin may connect (the Electron renderer, the web host, the CLI).
     cors: { origin: '*' },
   });
@@ -181,9 +338,14 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
         conn.pumpAgain = false;
         while (!conn.closed && !closing && conn.inflight.size < maxInflight) {
           const room = Math.min(batchSize, maxInflight - conn.inflight.size);
-          const rows = await storage.pendingEnvelopes(device, conn.cursor, now(), room + 1);
+          // With several writers (PostgreSQL) rows may commit out of seq order, so a read starts at the
+          // oldest waiting envelope and skips those already pushed; one writer (SQLite) reads from a cursor.
+          const rows = ordered
+            ? await storage.pendingEnvelopes(device, conn.cursor, now(), room + 1)
+            : await storage.pendingEnvelopes(device, 0, now(), room + 1, [...conn.inflight]);
           if (conn.closed || closing) return;
-          if (rows.length === 0) {
+          const fresh = rows.filter((row) => !conn.inflight.has(row.id));
+          if (fresh.length === 0) {
             conn.estimate = 0;
             if (conn.inflight.size === 0 && !conn.drainedSent) {
               conn.drainedSent = true;
@@ -193,15 +355,15 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
           }
           const envelopes: DeliveredEnvelope[] = [];
           let chars = 0;
-          for (const row of rows) {
+          for (const row of fresh) {
             if (envelopes.length >= room) break;
             if (envelopes.length > 0 && chars + row.body.length > BATCH_BODY_CHARS) break;
             chars += row.body.length;
             envelopes.push({ id: row.id, from: row.from, fromDeviceId: row.fromDeviceId, body: row.body, receivedAt: row.receivedAt });
-            conn.cursor = row.seq;
             conn.inflight.add(row.id);
+            conn.cursor = Math.max(conn.cursor, row.seq);
           }
-          const hasMore = rows.length > envelopes.length;
+          const hasMore = fresh.length > envelopes.length;
           conn.estimate = hasMore ? Math.max(1, conn.estimate - envelopes.length) : 0;
           conn.drainedSent = false;
           const batch: EnvelopeBatch = { envelopes, remaining: conn.estimate };
@@ -210,7 +372,11 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
         }
       } while (conn.pumpAgain && !conn.closed && !closing);
     } catch (e) {
-      if (!closing) log(`delivery failed: ${(e as Error).message}`);
+      if (!closing) {
+        log.error({ err: (e as Error).message }, 'delivery failed');
+        // the storage may be back in a moment (a PostgreSQL failover, a busy SQLite file): try again
+        setTimeout(() => schedulePump(conn), 1000).unref();
+      }
     } finally {
       conn.pumping = false;
     }
@@ -225,18 +391,82 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     }
   }
 
+  // Wakes are coalesced per event-loop turn: one cluster message for many stored batches.
+  let pendingWakes = new Map<string, { u: string; d: number; n: number }>();
+  let wakeScheduled = false;
+  function wake(address: DeviceAddress, added: number): void {
+    notifyDevice(address, added);
+    if (!cluster) return;
+    const key = deviceKey(address);
+    const seen = pendingWakes.get(key);
+    if (seen) seen.n += added;
+    else pendingWakes.set(key, { u: address.username, d: address.deviceId, n: added });
+    if (wakeScheduled) return;
+    wakeScheduled = true;
+    setImmediate(() => {
+      wakeScheduled = false;
+      const list = [...pendingWakes.values()];
+      pendingWakes = new Map();
+      if (list.length > 0 && !closing) io.serverSideEmit('refuge:wake', list);
+    });
+  }
+
+  function kickDevices(devices: DeviceAddress[], reason: string): void {
+    for (const device of devices) {
+      for (const conn of online.get(deviceKey(device)) ?? []) {
+        pushError(conn, errorBody('AUTH_FAILED', reason), 'account.delete', true);
+        conn.socket.disconnect(true);
+      }
+    }
+  }
+
+  if (cluster) {
+    io.on('refuge:wake', (payload: unknown) => {
+      const parsed = DeviceListSchema.safeParse(payload);
+      if (!parsed.success) return;
+      for (const w of parsed.data) notifyDevice({ username: w.u, deviceId: w.d }, w.n ?? 1);
+    });
+    io.on('refuge:kick', (payload: unknown) => {
+      const parsed = DeviceListSchema.safeParse(payload);
+      if (!parsed.success) return;
+      kickDevices(
+        parsed.data.map((w) => ({ username: w.u, deviceId: w.d })),
+        'this account was deleted',
+      );
+    });
+  }
+
+  /** Throws TOO_MANY_SOCKETS if the device has no room for another authenticated socket on this node. */
+  function checkSocketRoom(device: DeviceAddress): void {
+    const set = online.get(deviceKey(device));
+    if (set && set.size >= limits.maxSocketsPerDevice) {
+      throw new RelayError(
+        'TOO_MANY_SOCKETS',
+        `this device already has ${limits.maxSocketsPerDevice} connections; close one and try again`,
+        5000,
+      );
+    }
+  }
+
   function setAuthenticated(conn: Conn, device: DeviceAddress): void {
+    checkSocketRoom(device); // again: another socket may have authenticated while this one awaited storage
+    const key = deviceKey(device);
     conn.device = device;
-    conn.deviceKey = deviceKey(device);
-    let set = online.get(conn.deviceKey);
-    if (!set) online.set(conn.deviceKey, (set = new Set()));
-    set.add(conn);
+    conn.deviceKey = key;
+    const set = online.get(key);
+    if (set) set.add(conn);
+    else online.set(key, new Set([conn]));
   }
 
   function freshChallenge(challenge: Challenge | undefined): Challenge | undefined {
     if (!challenge) return undefined;
     const age = now() - challenge.issuedAt;
     return age >= 0 && age <= CHALLENGE_TTL_MS ? challenge : undefined;
+  }
+
+  function spend(buckets: TokenBuckets, key: string, cost: number, code: RelayErrorCode, what: string): void {
+    const taken = buckets.take(key, cost);
+    if (!taken.ok) throw new RelayError(code, `${what}; retry in ${Math.ceil(taken.retryAfterMs / 1000)} s`, taken.retryAfterMs);
   }
 
   // ------------------------------------------------------------ handlers
@@ -257,6 +487,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     async register(conn, req, challenge) {
       if (conn.device) throw new RelayError('ALREADY_AUTHENTICATED', 'this socket is already authenticated');
       if (!challenge) throw new RelayError('AUTH_FAILED', 'no valid challenge: send hello first');
+      if (!conn.exempt) spend(registrationBuckets, conn.address, 1, 'REGISTRATION_RATE_LIMITED', 'too many registrations from this address');
       const username = canonicalUsername(req.username);
       if (!isValidUsername(username)) {
         throw new RelayError('INVALID_USERNAME', 'a username is 3-32 characters of a-z, 0-9, _ and .');
@@ -265,9 +496,11 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       if (!verifySignature(req.signature, authMessage(challenge.bytes, username, req.deviceId), req.keys.identityKey)) {
         throw new RelayError('AUTH_FAILED', 'signature does not verify');
       }
+      const device = { username, deviceId: req.deviceId };
+      checkSocketRoom(device); // before anything is written
       const result = await storage.createAccount(username, req.deviceId, req.keys, now());
       if (result.status === 'taken') throw new RelayError('USERNAME_TAKEN', `the username ${username} is taken`);
-      const device = { username, deviceId: req.deviceId };
+      if (conn.closed) throw new RelayError('AUTH_FAILED', 'socket closed');
       setAuthenticated(conn, device);
       conn.estimate = await storage.countPending(device, now());
       schedulePump(conn);
@@ -285,6 +518,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       }
       if (conn.closed) throw new RelayError('AUTH_FAILED', 'socket closed');
       const device = { username, deviceId: req.deviceId };
+      checkSocketRoom(device);
       setAuthenticated(conn, device);
       conn.estimate = await storage.countPending(device, now());
       schedulePump(conn);
@@ -293,6 +527,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
 
     async 'prekeys.upload'(conn, req) {
       const device = conn.device as DeviceAddress;
+      spend(deviceBuckets, conn.deviceKey, 1, 'DEVICE_RATE_LIMITED', 'this device is sending too fast');
       const record = await storage.getDevice(device);
       if (!record || record.identityKey !== req.keys.identityKey) {
         throw new RelayError('IDENTITY_MISMATCH', "keys.identityKey is not this device's identity key");
@@ -306,10 +541,12 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     },
 
     async 'prekeys.count'(conn) {
+      spend(deviceBuckets, conn.deviceKey, 1, 'DEVICE_RATE_LIMITED', 'this device is sending too fast');
       return storage.prekeyCounts(conn.device as DeviceAddress);
     },
 
-    async 'bundle.fetch'(_conn, req) {
+    async 'bundle.fetch'(conn, req) {
+      spend(bundleBuckets, conn.deviceKey, 1, 'BUNDLE_RATE_LIMITED', 'this device fetched too many prekey bundles');
       const username = canonicalUsername(req.username);
       const bundles = isValidUsername(username) ? await storage.takeBundles(username) : undefined;
       if (!bundles || bundles.length === 0) throw new RelayError('USER_NOT_FOUND', 'no such user');
@@ -318,28 +555,75 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
 
     async 'envelopes.send'(conn, req) {
       const from = conn.device as DeviceAddress;
+      spend(deviceBuckets, conn.deviceKey, req.envelopes.length, 'DEVICE_RATE_LIMITED', 'this device is sending too fast');
       const receivedAt = now();
       const input = req.envelopes.map((e) => ({ id: e.id, to: canonicalUsername(e.to), toDeviceId: e.toDeviceId, body: e.body }));
-      const { outcomes, recipients } = await storage.storeEnvelopes(from, input, receivedAt, receivedAt + retentionMs);
-      const results: EnvelopeSendResult[] = input.map((e, i) =>
-        outcomes[i] === 'unknown-recipient'
-          ? { id: e.id, accepted: false, error: { code: 'UNKNOWN_RECIPIENT', message: 'no such user or device' } }
-          : { id: e.id, accepted: true },
-      );
-      for (const recipient of recipients) notifyDevice(recipient, recipient.stored);
+      const fits = input.map((e) => e.body.length <= limits.maxEnvelopeBytes);
+      const toStore = input.filter((_, i) => fits[i]);
+      const { outcomes, recipients } =
+        toStore.length > 0
+          ? await storage.storeEnvelopes(from, toStore, receivedAt, receivedAt + retentionMs, {
+              maxEnvelopes: limits.maxMailboxEnvelopes,
+              maxBytes: limits.maxMailboxBytes,
+            })
+          : { outcomes: [], recipients: [] };
+      let k = 0;
+      const results: EnvelopeSendResult[] = input.map((e, i) => {
+        if (!fits[i]) {
+          metrics.refused('ENVELOPE_TOO_LARGE');
+          return { id: e.id, accepted: false, error: errorBody('ENVELOPE_TOO_LARGE', `an envelope body is at most ${limits.maxEnvelopeBytes} characters`) };
+        }
+        const outcome = outcomes[k++];
+        if (outcome === 'unknown-recipient') {
+          metrics.refused('UNKNOWN_RECIPIENT');
+          return { id: e.id, accepted: false, error: errorBody('UNKNOWN_RECIPIENT', 'no such user or device') };
+        }
+        if (outcome === 'mailbox-full') {
+          metrics.refused('MAILBOX_FULL');
+          return { id: e.id, accepted: false, error: errorBody('MAILBOX_FULL', "the recipient device's mailbox is full", mailboxFullRetryMs) };
+        }
+        return { id: e.id, accepted: true };
+      });
+      for (const recipient of recipients) {
+        metrics.envelopesAccepted += recipient.stored;
+        wake(recipient, recipient.stored);
+      }
       return { results };
     },
 
     async 'envelopes.ack'(conn, req) {
       const device = conn.device as DeviceAddress;
       const deleted = await storage.ackEnvelopes(device, req.ids);
+      metrics.envelopesDelivered += deleted;
       for (const other of online.get(conn.deviceKey) ?? []) {
         for (const id of req.ids) other.inflight.delete(id);
+        other.progressed = true;
         schedulePump(other);
       }
       return { deleted };
     },
+
+    async 'account.delete'(conn, req) {
+      const device = conn.device as DeviceAddress;
+      spend(deviceBuckets, conn.deviceKey, 1, 'DEVICE_RATE_LIMITED', 'this device is sending too fast');
+      if (canonicalUsername(req.username) !== device.username) {
+        throw new RelayError('BAD_REQUEST', "username: must be this device's own account name");
+      }
+      const devices = (await storage.deleteAccount(device.username)) ?? [];
+      // after the reply has gone out: every socket of the account, on every node, is closed
+      setImmediate(() => {
+        kickDevices(devices, 'this account was deleted');
+        if (cluster && !closing) io.serverSideEmit('refuge:kick', devices.map((d) => ({ u: d.username, d: d.deviceId })));
+      });
+      return { deleted: true as const };
+    },
   };
+
+  function pushError(conn: Conn, error: ErrorBody, event: string, force = false): void {
+    if (!force && !errorPushBuckets.take(conn.socket.id).ok) return;
+    const payload: RelayErrorEvent = { ...error, event: event.slice(0, 64) };
+    conn.socket.emit('relay.error', payload);
+  }
 
   function bind<E extends ClientEventName>(conn: Conn, name: E): void {
     const spec = clientEvents[name];
@@ -347,44 +631,83 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     const consumesChallenge = name === 'auth' || name === 'register';
     conn.socket.on(name as string, (...args: unknown[]) => {
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (reply: unknown) => void) : undefined;
-      const reply = (value: unknown) => {
+      const fail = (error: ErrorReply) => {
+        metrics.refused(error.error.code);
+        if (!ack) return pushError(conn, error.error, name);
+        try {
+          ack(error);
+        } catch {
+          // a broken ack must not take the relay down
+        }
+      };
+      const succeed = (value: unknown) => {
         if (!ack) return;
         try {
           ack(value);
         } catch {
-          // a broken ack must not take the relay down
+          // as above
         }
       };
       try {
         // auth/register consume the socket's challenge on arrival, whatever happens next
         const challenge = consumesChallenge ? freshChallenge(conn.challenge) : undefined;
         if (consumesChallenge) conn.challenge = undefined;
-        if (spec.auth && !conn.device) return reply(errorReply('NOT_AUTHENTICATED', 'authenticate first'));
+        if (!conn.exempt) {
+          const taken = addressBuckets.take(conn.address);
+          if (!taken.ok) {
+            if (logIp) log.info({ ip: conn.address, event: name }, 'address rate limited');
+            return fail(errorReply('ADDRESS_RATE_LIMITED', 'too many requests from this address', taken.retryAfterMs));
+          }
+        }
+        if (spec.auth && !conn.device) return fail(errorReply('NOT_AUTHENTICATED', 'authenticate first'));
         const parsed = spec.request.safeParse(args[0] ?? {});
-        if (!parsed.success) return reply(errorReply('BAD_REQUEST', describeZodError(parsed.error)));
+        if (!parsed.success) return fail(errorReply('BAD_REQUEST', describeZodError(parsed.error)));
         handler(conn, parsed.data as ParsedEventRequest<E>, challenge).then(
-          (result) => reply({ ok: true, ...result }),
+          (result) => succeed({ ok: true, ...result }),
           (e: unknown) => {
-            if (e instanceof RelayError) return reply(errorReply(e.code, e.message));
-            if (!closing) log(`${name} failed: ${(e as Error)?.message ?? String(e)}`);
-            reply(errorReply('INTERNAL', 'internal error'));
+            if (e instanceof RelayError) {
+              if (logIp && e.code.endsWith('_RATE_LIMITED')) log.info({ ip: conn.address, code: e.code }, 'refused');
+              return fail(errorReply(e.code, e.message, e.retryAfterMs));
+            }
+            if (!closing) log.error({ event: name, err: (e as Error)?.message ?? String(e) }, 'request failed');
+            fail(errorReply('INTERNAL', 'internal error'));
           },
         );
       } catch (e) {
-        log(`${name} failed: ${(e as Error)?.message ?? String(e)}`);
-        reply(errorReply('INTERNAL', 'internal error'));
+        log.error({ event: name, err: (e as Error)?.message ?? String(e) }, 'request failed');
+        fail(errorReply('INTERNAL', 'internal error'));
       }
     });
   }
 
+  // A connection costs one token of its address's bucket; a refused one gets a typed connect_error.
+  io.use((socket, next) => {
+    const address = clientAddress(socket.handshake);
+    const exempt = limits.exemptLoopback && isLoopback(address);
+    const key = addressKey(address);
+    socket.data.address = key;
+    socket.data.exempt = exempt;
+    if (exempt) return next();
+    const taken = addressBuckets.take(key);
+    if (taken.ok) return next();
+    metrics.refused('ADDRESS_RATE_LIMITED');
+    if (logIp) log.info({ ip: address }, 'connection refused: address rate limited');
+    const error = new Error('too many connections from this address') as Error & { data?: ErrorBody };
+    error.data = errorBody('ADDRESS_RATE_LIMITED', 'too many connections from this address', taken.retryAfterMs);
+    next(error);
+  });
+
   io.on('connection', (socket) => {
     const conn: Conn = {
       socket,
+      address: String(socket.data.address ?? ''),
+      exempt: socket.data.exempt === true,
       challenge: undefined,
       device: undefined,
       deviceKey: '',
       cursor: 0,
       inflight: new Set(),
+      progressed: false,
       pumping: false,
       pumpAgain: false,
       pumpScheduled: false,
@@ -392,21 +715,30 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       estimate: 0,
       closed: false,
     };
+    if (logIp) log.debug({ ip: conn.address }, 'connection');
     for (const name of Object.keys(clientEvents) as ClientEventName[]) bind(conn, name);
     socket.onAny((event: unknown, ...args: unknown[]) => {
       if (isClientEvent(event)) return;
+      const taken = conn.exempt ? { ok: true as const } : addressBuckets.take(conn.address);
+      const error = taken.ok
+        ? errorReply('UNKNOWN_EVENT', `unknown event ${String(event).slice(0, 64)}`)
+        : errorReply('ADDRESS_RATE_LIMITED', 'too many requests from this address', taken.retryAfterMs);
+      metrics.refused(error.error.code);
       const ack = args[args.length - 1];
       if (typeof ack === 'function') {
         try {
-          ack(errorReply('UNKNOWN_EVENT', `unknown event ${String(event).slice(0, 64)}`));
+          ack(error);
         } catch {
           // ignore
         }
+      } else {
+        pushError(conn, error.error, typeof event === 'string' ? event : 'unknown');
       }
     });
     socket.on('disconnect', () => {
       conn.closed = true;
       conn.challenge = undefined;
+      conn.inflight.clear();
       if (conn.device) {
         const set = online.get(conn.deviceKey);
         set?.delete(conn);
@@ -418,27 +750,90 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     });
   });
 
-  // ------------------------------------------------------------ retention
+  // ------------------------------------------------------------ retention, scrub, sweep
 
-  const purgeExpired = () => storage.purgeExpired(now());
-  const purgeTimer = setInterval(() => {
-    purgeExpired().catch((e: unknown) => {
-      if (!closing) log(`purge failed: ${(e as Error).message}`);
-    });
-  }, purgeIntervalMs);
-  purgeTimer.unref();
-  await purgeExpired();
+  const purgeExpired = async () => {
+    const purged = await storage.purgeExpired(now());
+    metrics.envelopesExpired += purged;
+    if (purged > 0) log.info({ purged }, 'expired envelopes deleted');
+    return purged;
+  };
+  const scrub = async () => {
+    const done = await storage.scrub();
+    if (done) log.debug('storage scrubbed');
+    else log.info('storage scrub skipped this round (table busy or above the full-rewrite size)');
+    return done;
+  };
+  const timers: Array<ReturnType<typeof setInterval>> = [];
+  const every = (ms: number, task: () => Promise<unknown>, what: string) => {
+    if (!(ms > 0)) return;
+    let running = false;
+    const timer = setInterval(() => {
+      if (running || closing) return;
+      running = true;
+      task()
+        .catch((e: unknown) => {
+          if (!closing) log.error({ err: (e as Error)?.message ?? String(e) }, `${what} failed`);
+        })
+        .finally(() => (running = false));
+    }, ms);
+    timer.unref();
+    timers.push(timer);
+  };
+  every(purgeIntervalMs, purgeExpired, 'purge');
+  every(scrubIntervalMs, scrub, 'scrub');
+  every(
+    60_000,
+    async () => {
+      for (const b of [addressBuckets, registrationBuckets, deviceBuckets, bundleBuckets, errorPushBuckets]) b.sweep();
+    },
+    'bucket sweep',
+  );
+  if (cluster || !ordered) {
+    // A wake lost between nodes, or an ack that went through another node (whose ids this socket
+    // still counts as in flight), would stall a socket: re-check idle and stuck sockets now and then.
+    every(
+      sweepIntervalMs,
+      async () => {
+        for (const set of online.values()) {
+          for (const conn of set) {
+            if (conn.inflight.size > 0 && !conn.progressed && conn.device) {
+              const checked = [...conn.inflight];
+              const still = new Set(await storage.existingEnvelopes(conn.device, checked));
+              // only ids that were checked: more may have been pushed while the query ran
+              for (const id of checked) if (!still.has(id)) conn.inflight.delete(id);
+            }
+            conn.progressed = false;
+            schedulePump(conn);
+          }
+        }
+      },
+      'sweep',
+    );
+  }
 
   // ------------------------------------------------------------ listen
 
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 0, host, () => {
-      http.off('error', reject);
-      resolve();
+  try {
+    if (cluster) await cluster.attach(io);
+    await purgeExpired();
+    const host = options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(options.port ?? 0, host, () => {
+        http.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    closing = true;
+    for (const timer of timers) clearInterval(timer);
+    await io.close().catch(() => {});
+    await cluster?.close();
+    if (ownsStorage) await storage.close().catch(() => {});
+    throw e;
+  }
+  const host = options.host ?? '127.0.0.1';
   const port = (http.address() as AddressInfo).port;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
@@ -446,19 +841,31 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   return {
     url: `http://${urlHost}:${port}`,
     port,
+    mode,
+    clustered: cluster !== undefined,
     storage,
     purgeExpired,
+    scrub,
     connections: () => io.of('/').sockets.size,
     close() {
       closed ??= (async () => {
         closing = true;
-        clearInterval(purgeTimer);
+        for (const timer of timers) clearInterval(timer);
         const done = io.close();
         http.closeAllConnections();
         await done;
+        await cluster?.close();
         if (ownsStorage) await storage.close();
       })();
       return closed;
     },
   };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

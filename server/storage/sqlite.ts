@@ -2,6 +2,10 @@
 // Opened without a key: the relay only holds public keys and ciphertext.
 // The driver is synchronous and the relay runs in one process, so every transaction below is
 // atomic with respect to every other request (no interleaving inside a call).
+//
+// What is left after a delete: secure_delete=ON overwrites deleted cells and freed pages with
+// zeros, and scrub() checkpoints and truncates the WAL (which still holds old page images) and
+// returns free pages to the file system (auto_vacuum=INCREMENTAL).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from '@signalapp/sqlcipher';
@@ -10,6 +14,7 @@ import {
   type CreateAccountResult,
   type DeviceAddress,
   type DeviceRecord,
+  type MailboxQuota,
   MAX_STORED_ONE_TIME_PREKEYS,
   type NewEnvelope,
   type PrekeyCounts,
@@ -20,17 +25,20 @@ import {
   type StoreOutcome,
 } from './types.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS accounts (
+// v2: accounts keep only the creation day; devices keep no time at all; envelopes record their
+// size (for mailbox quotas); seq is no longer AUTOINCREMENT (which kept a lifetime count of
+// envelopes in sqlite_sequence); deleting an account cascades to its devices, prekeys and mailbox.
+const TABLES = `
+CREATE TABLE accounts (
   id INTEGER PRIMARY KEY,
   username TEXT NOT NULL UNIQUE,
-  created_at INTEGER NOT NULL
+  created_day TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS devices (
+CREATE TABLE devices (
   id INTEGER PRIMARY KEY,
-  account_id INTEGER NOT NULL REFERENCES accounts(id),
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
   device_id INTEGER NOT NULL,
   identity_key TEXT NOT NULL,
   signed_prekey_id INTEGER NOT NULL,
@@ -39,36 +47,63 @@ CREATE TABLE IF NOT EXISTS devices (
   kyber_lr_id INTEGER NOT NULL,
   kyber_lr TEXT NOT NULL,
   kyber_lr_sig TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
   UNIQUE (account_id, device_id)
 );
-CREATE TABLE IF NOT EXISTS one_time_prekeys (
-  device INTEGER NOT NULL REFERENCES devices(id),
+CREATE TABLE one_time_prekeys (
+  device INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
   key_id INTEGER NOT NULL,
   public_key TEXT NOT NULL,
   PRIMARY KEY (device, key_id)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS kyber_prekeys (
-  device INTEGER NOT NULL REFERENCES devices(id),
+CREATE TABLE kyber_prekeys (
+  device INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
   key_id INTEGER NOT NULL,
   public_key TEXT NOT NULL,
   signature TEXT NOT NULL,
   PRIMARY KEY (device, key_id)
 ) WITHOUT ROWID;
--- seq is AUTOINCREMENT so it is never reused: delivery cursors rely on it only growing.
-CREATE TABLE IF NOT EXISTS envelopes (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  device INTEGER NOT NULL,
+-- seq orders a mailbox. The storage assigns it from an in-memory counter that starts above the
+-- highest row present, so it only grows while the relay runs (delivery cursors rely on that) and
+-- nothing on disk counts the envelopes ever stored.
+CREATE TABLE envelopes (
+  seq INTEGER PRIMARY KEY,
+  device INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
   id TEXT NOT NULL,
   sender TEXT NOT NULL,
   sender_device INTEGER NOT NULL,
   body TEXT NOT NULL,
+  size INTEGER NOT NULL,
   received_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   UNIQUE (device, id)
 );
-CREATE INDEX IF NOT EXISTS envelopes_by_device ON envelopes (device, seq);
-CREATE INDEX IF NOT EXISTS envelopes_by_expiry ON envelopes (expires_at);
+CREATE INDEX envelopes_by_device ON envelopes (device, seq);
+CREATE INDEX envelopes_by_expiry ON envelopes (expires_at);
+`;
+
+/** v1 -> v2: copy into the new tables (dropping the timestamps), then swap. Runs with foreign keys off. */
+const MIGRATE_1_TO_2 = `
+ALTER TABLE accounts RENAME TO accounts_v1;
+ALTER TABLE devices RENAME TO devices_v1;
+ALTER TABLE one_time_prekeys RENAME TO one_time_prekeys_v1;
+ALTER TABLE kyber_prekeys RENAME TO kyber_prekeys_v1;
+ALTER TABLE envelopes RENAME TO envelopes_v1;
+DROP INDEX IF EXISTS envelopes_by_device;
+DROP INDEX IF EXISTS envelopes_by_expiry;
+${TABLES}
+INSERT INTO accounts (id, username, created_day) SELECT id, username, date(created_at / 1000, 'unixepoch') FROM accounts_v1;
+INSERT INTO devices (id, account_id, device_id, identity_key, signed_prekey_id, signed_prekey, signed_prekey_sig, kyber_lr_id, kyber_lr, kyber_lr_sig)
+  SELECT id, account_id, device_id, identity_key, signed_prekey_id, signed_prekey, signed_prekey_sig, kyber_lr_id, kyber_lr, kyber_lr_sig FROM devices_v1;
+INSERT INTO one_time_prekeys SELECT device, key_id, public_key FROM one_time_prekeys_v1;
+INSERT INTO kyber_prekeys SELECT device, key_id, public_key, signature FROM kyber_prekeys_v1;
+INSERT INTO envelopes (seq, device, id, sender, sender_device, body, size, received_at, expires_at)
+  SELECT seq, device, id, sender, sender_device, body, length(body), received_at, expires_at FROM envelopes_v1 ORDER BY seq;
+DROP TABLE envelopes_v1;
+DROP TABLE kyber_prekeys_v1;
+DROP TABLE one_time_prekeys_v1;
+DROP TABLE devices_v1;
+DROP TABLE accounts_v1;
+DELETE FROM sqlite_sequence;
 `;
 
 type Row = Record<string, unknown>;
@@ -78,12 +113,27 @@ export interface SqliteStorageOptions {
   synchronous?: 'full' | 'normal';
 }
 
+/** UTC calendar day of a timestamp, e.g. 2030-01-01: the only time an account record keeps. */
+export function creationDay(now: number): string {
+  return new Date(now).toISOString().slice(0, 10);
+}
+
+interface Usage {
+  envelopes: number;
+  bytes: number;
+}
+
 export class SqliteRelayStorage implements RelayStorage {
+  readonly seqOrderedCommits = true;
   readonly path: string;
   #db: Database;
   #deviceRows = new Map<string, number>();
+  /** Mailbox usage per device row, loaded lazily; a cache of what the envelopes table holds. */
+  #usage = new Map<number, Usage>();
   #s: ReturnType<SqliteRelayStorage['prepareAll']>;
   #closed = false;
+  /** Last seq handed out (see the envelopes table). */
+  #seq = 0;
   /** Group commit: hot-path writes issued in the same event-loop turn share one transaction (one fsync). */
   #queue: Array<{ op: () => unknown; resolve: (value: never) => void; reject: (error: unknown) => void }> = [];
   #flushScheduled = false;
@@ -92,18 +142,40 @@ export class SqliteRelayStorage implements RelayStorage {
     mkdirSync(dataDir, { recursive: true });
     this.path = join(dataDir, 'relay.sqlite');
     this.#db = new Database(this.path, { cacheStatements: true });
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-    this.#db.pragma('foreign_keys = ON');
-    this.#db.pragma('secure_delete = ON'); // acked ciphertext is overwritten, not left in free pages
-    this.#db.pragma('journal_size_limit = 67108864');
-    const version = Number(this.#db.pragma('user_version', { simple: true }) ?? 0);
-    if (version > SCHEMA_VERSION) throw new Error(`relay database schema ${version} is newer than this relay (${SCHEMA_VERSION})`);
-    this.#db.transaction(() => {
-      this.#db.exec(SCHEMA);
-      this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    })();
+    try {
+      this.open(options);
+    } catch (e) {
+      this.#db.close();
+      throw e;
+    }
     this.#s = this.prepareAll();
+    this.#seq = Number(this.#s.maxSeq.get() ?? 0);
+  }
+
+  private open(options: SqliteStorageOptions): void {
+    const db = this.#db;
+    // auto_vacuum must be chosen before the first table exists (an existing file is converted below).
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('secure_delete = ON'); // deleted cells and freed pages are overwritten with zeros
+    db.pragma('journal_size_limit = 67108864');
+    const version = Number(db.pragma('user_version', { simple: true }) ?? 0);
+    if (version > SCHEMA_VERSION) throw new Error(`relay database schema ${version} is newer than this relay (${SCHEMA_VERSION})`);
+    if (version < SCHEMA_VERSION) {
+      db.pragma('foreign_keys = OFF'); // table swaps; checked below
+      db.transaction(() => {
+        const hasTables = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'accounts'").get();
+        if (version === 0 && Number(hasTables?.n ?? 0) === 0) db.exec(TABLES);
+        else if (version <= 1) db.exec(MIGRATE_1_TO_2);
+        const broken = db.pragma('foreign_key_check');
+        if (broken.length > 0) throw new Error('relay database migration left dangling references');
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })();
+      // A file created before auto_vacuum was set only switches on VACUUM; this also rewrites every page.
+      if (Number(db.pragma('auto_vacuum', { simple: true })) !== 2) db.exec('VACUUM');
+    }
+    db.pragma('foreign_keys = ON');
   }
 
   private prepareAll() {
@@ -112,14 +184,15 @@ export class SqliteRelayStorage implements RelayStorage {
     const n = (sql: string) => db.prepare(sql, { persistent: true, pluck: true });
     return {
       accountByName: p('SELECT id FROM accounts WHERE username = ?'),
-      insertAccount: p('INSERT INTO accounts (username, created_at) VALUES (?, ?)'),
+      insertAccount: p('INSERT INTO accounts (username, created_day) VALUES (?, ?)'),
+      deleteAccount: p('DELETE FROM accounts WHERE id = ?'),
       deviceByAddress: p(
         'SELECT d.id AS id, d.identity_key AS identity_key FROM devices d JOIN accounts a ON a.id = d.account_id WHERE a.username = ? AND d.device_id = ?',
       ),
       devicesOfAccount: p('SELECT * FROM devices WHERE account_id = ? ORDER BY device_id'),
       insertDevice: p(
         `INSERT INTO devices (account_id, device_id, identity_key, signed_prekey_id, signed_prekey, signed_prekey_sig,
-           kyber_lr_id, kyber_lr, kyber_lr_sig, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           kyber_lr_id, kyber_lr, kyber_lr_sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       updateDeviceKeys: p(
         `UPDATE devices SET signed_prekey_id = ?, signed_prekey = ?, signed_prekey_sig = ?,
@@ -142,16 +215,26 @@ export class SqliteRelayStorage implements RelayStorage {
          RETURNING key_id, public_key, signature`,
       ),
       insertEnvelope: p(
-        `INSERT INTO envelopes (device, id, sender, sender_device, body, received_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device, id) DO NOTHING`,
+        `INSERT INTO envelopes (seq, device, id, sender, sender_device, body, size, received_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device, id) DO NOTHING`,
       ),
+      maxSeq: n('SELECT MAX(seq) FROM envelopes'),
+      envelopeExists: n('SELECT 1 FROM envelopes WHERE device = ? AND id = ?'),
+      usage: p('SELECT COUNT(*) AS n, TOTAL(size) AS bytes FROM envelopes WHERE device = ?'),
       pending: p(
         `SELECT seq, id, sender, sender_device, body, received_at FROM envelopes
          WHERE device = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
       ),
+      pendingExcluding: p(
+        `SELECT seq, id, sender, sender_device, body, received_at FROM envelopes
+         WHERE device = ? AND seq > ? AND expires_at > ? AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?`,
+      ),
+      existing: n('SELECT id FROM envelopes WHERE device = ? AND id IN (SELECT value FROM json_each(?))'),
       countPending: n('SELECT COUNT(*) FROM envelopes WHERE device = ? AND expires_at > ?'),
-      ack: p('DELETE FROM envelopes WHERE device = ? AND id = ?'),
+      countAllPending: n('SELECT COUNT(*) FROM envelopes WHERE expires_at > ?'),
+      ack: p('DELETE FROM envelopes WHERE device = ? AND id = ? RETURNING size'),
       purge: p('DELETE FROM envelopes WHERE expires_at <= ?'),
+      ping: n('SELECT 1'),
     };
   }
 
@@ -178,11 +261,13 @@ export class SqliteRelayStorage implements RelayStorage {
           try {
             outcomes.push({ ok: true, value: this.#db.transaction(job.op)() });
           } catch (error) {
+            this.#usage.clear(); // a rolled-back savepoint may have counted rows that are not there
             outcomes.push({ ok: false, error });
           }
         }
       })();
     } catch (error) {
+      this.#usage.clear();
       for (const job of jobs) job.reject(error);
       return;
     }
@@ -197,7 +282,7 @@ export class SqliteRelayStorage implements RelayStorage {
     return `${username}\u0000${deviceId}`;
   }
 
-  /** Internal row id of a device, cached (devices are never deleted). */
+  /** Internal row id of a device, cached (cleared when an account is deleted). */
   private deviceRow(username: string, deviceId: number): number | undefined {
     const key = this.key(username, deviceId);
     const cached = this.#deviceRows.get(key);
@@ -213,6 +298,16 @@ export class SqliteRelayStorage implements RelayStorage {
     const row = this.deviceRow(address.username, address.deviceId);
     if (row === undefined) throw new Error('unknown device');
     return row;
+  }
+
+  private usageOf(device: number): Usage {
+    let usage = this.#usage.get(device);
+    if (!usage) {
+      const row = this.#s.usage.get([device]) as Row | undefined;
+      usage = { envelopes: Number(row?.n ?? 0), bytes: Number(row?.bytes ?? 0) };
+      this.#usage.set(device, usage);
+    }
+    return usage;
   }
 
   private insertPrekeys(device: number, keys: DeviceKeysUpload): void {
@@ -241,7 +336,7 @@ export class SqliteRelayStorage implements RelayStorage {
         this.insertPrekeys(row, keys);
         return { status: 'reregistered' };
       }
-      const accountId = this.#s.insertAccount.run([username, now]).lastInsertRowid;
+      const accountId = this.#s.insertAccount.run([username, creationDay(now)]).lastInsertRowid;
       const sp = keys.signedPrekey;
       const lr = keys.kyberLastResort;
       const row = this.#s.insertDevice.run([
@@ -254,7 +349,6 @@ export class SqliteRelayStorage implements RelayStorage {
         lr.id,
         lr.publicKey,
         lr.signature,
-        now,
       ]).lastInsertRowid;
       this.insertPrekeys(row, keys);
       return { status: 'created' };
@@ -314,7 +408,13 @@ export class SqliteRelayStorage implements RelayStorage {
     })();
   }
 
-  async storeEnvelopes(from: DeviceAddress, envelopes: NewEnvelope[], receivedAt: number, expiresAt: number): Promise<StoreEnvelopesResult> {
+  async storeEnvelopes(
+    from: DeviceAddress,
+    envelopes: NewEnvelope[],
+    receivedAt: number,
+    expiresAt: number,
+    quota?: MailboxQuota,
+  ): Promise<StoreEnvelopesResult> {
     return this.grouped(() => {
       const outcomes: StoreOutcome[] = [];
       const recipients = new Map<number, DeviceAddress & { stored: number }>();
@@ -324,9 +424,25 @@ export class SqliteRelayStorage implements RelayStorage {
           outcomes.push('unknown-recipient');
           continue;
         }
-        const { changes } = this.#s.insertEnvelope.run([device, e.id, from.username, from.deviceId, e.body, receivedAt, expiresAt]);
+        const size = e.body.length;
+        if (quota) {
+          const usage = this.usageOf(device);
+          if (usage.envelopes + 1 > quota.maxEnvelopes || usage.bytes + size > quota.maxBytes) {
+            // a copy already waiting is accepted again (idempotent), not refused
+            outcomes.push(this.#s.envelopeExists.get([device, e.id]) ? 'duplicate' : 'mailbox-full');
+            continue;
+          }
+        }
+        const seq = this.#seq + 1;
+        const { changes } = this.#s.insertEnvelope.run([seq, device, e.id, from.username, from.deviceId, e.body, size, receivedAt, expiresAt]);
+        if (changes > 0) this.#seq = seq;
         if (changes > 0) {
           outcomes.push('stored');
+          const usage = this.#usage.get(device);
+          if (usage) {
+            usage.envelopes++;
+            usage.bytes += size;
+          }
           const seen = recipients.get(device);
           if (seen) seen.stored++;
           else recipients.set(device, { username: e.to, deviceId: e.toDeviceId, stored: 1 });
@@ -338,10 +454,20 @@ export class SqliteRelayStorage implements RelayStorage {
     });
   }
 
-  async pendingEnvelopes(address: DeviceAddress, afterSeq: number, now: number, limit: number): Promise<StoredEnvelope[]> {
+  async pendingEnvelopes(
+    address: DeviceAddress,
+    afterSeq: number,
+    now: number,
+    limit: number,
+    exclude: readonly string[] = [],
+  ): Promise<StoredEnvelope[]> {
     const device = this.deviceRow(address.username, address.deviceId);
     if (device === undefined) return [];
-    const rows = this.#s.pending.all([device, afterSeq, now, limit]) as Row[];
+    const rows = (
+      exclude.length === 0
+        ? this.#s.pending.all([device, afterSeq, now, limit])
+        : this.#s.pendingExcluding.all([device, afterSeq, now, JSON.stringify(exclude), limit])
+    ) as Row[];
     return rows.map((r) => ({
       seq: Number(r.seq),
       id: String(r.id),
@@ -350,6 +476,12 @@ export class SqliteRelayStorage implements RelayStorage {
       body: String(r.body),
       receivedAt: Number(r.received_at),
     }));
+  }
+
+  async existingEnvelopes(address: DeviceAddress, ids: readonly string[]): Promise<string[]> {
+    const device = this.deviceRow(address.username, address.deviceId);
+    if (device === undefined || ids.length === 0) return [];
+    return (this.#s.existing.all([device, JSON.stringify(ids)]) as unknown[]).map(String);
   }
 
   async countPending(address: DeviceAddress, now: number): Promise<number> {
@@ -363,13 +495,62 @@ export class SqliteRelayStorage implements RelayStorage {
     if (device === undefined) return 0;
     return this.grouped(() => {
       let deleted = 0;
-      for (const id of ids) deleted += this.#s.ack.run([device, id]).changes;
+      const usage = this.#usage.get(device);
+      for (const id of ids) {
+        const row = this.#s.ack.get([device, id]) as Row | undefined;
+        if (!row) continue;
+        deleted++;
+        if (usage) {
+          usage.envelopes--;
+          usage.bytes -= Number(row.size);
+        }
+      }
       return deleted;
     });
   }
 
   async purgeExpired(now: number): Promise<number> {
-    return this.#s.purge.run([now]).changes;
+    if (this.#closed) return 0;
+    // Goes through the group-commit queue so it never interleaves with a half-applied batch's usage counts.
+    return this.grouped(() => {
+      const { changes } = this.#s.purge.run([now]);
+      if (changes > 0) this.#usage.clear();
+      return changes;
+    });
+  }
+
+  async deleteAccount(username: string): Promise<DeviceAddress[] | undefined> {
+    return this.grouped(() => {
+      const account = this.#s.accountByName.get([username]) as Row | undefined;
+      if (!account) return undefined;
+      const devices = (this.#s.devicesOfAccount.all([account.id as number]) as Row[]).map((d) => ({
+        username,
+        deviceId: Number(d.device_id),
+      }));
+      this.#s.deleteAccount.run([account.id as number]); // cascades: devices, prekeys, mailboxes
+      // inside the op, so the next write of this same group commit no longer finds the device
+      this.#deviceRows.clear();
+      this.#usage.clear();
+      return devices;
+    });
+  }
+
+  async countAllPending(now: number): Promise<number> {
+    return Number(this.#s.countAllPending.get([now]) ?? 0);
+  }
+
+  async ping(): Promise<void> {
+    if (this.#closed) throw new Error('relay storage is closed');
+    this.#s.ping.get();
+  }
+
+  async scrub(): Promise<boolean> {
+    if (this.#closed) return false;
+    this.flushQueue();
+    this.#db.pragma('incremental_vacuum');
+    // TRUNCATE: the WAL (old page images, with deleted rows in them) is checkpointed and cut to zero bytes.
+    const [result] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as Row[];
+    return Number(result?.busy ?? 0) === 0;
   }
 
   async close(): Promise<void> {

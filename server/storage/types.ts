@@ -6,8 +6,12 @@
 // - every method that writes more than one row does so atomically (one transaction);
 // - takeBundles hands each one-time prekey out at most once, even under concurrent calls;
 // - storeEnvelopes is idempotent per (recipient device, envelope id);
-// - pendingEnvelopes never returns an envelope whose expiresAt <= now;
-// - ackEnvelopes only ever touches the given device's mailbox.
+// - pendingEnvelopes never returns an envelope whose expiresAt <= now, nor one whose id is in `exclude`,
+//   and returns a device's envelopes in the order they were stored (per sender, the order of the
+//   sender's successful storeEnvelopes calls);
+// - ackEnvelopes only ever touches the given device's mailbox;
+// - nothing records when a device connected, from where, or who it talked to: an envelope row is the
+//   only thing pairing a sender with a recipient, and it is deleted on ack or expiry.
 import type { DeviceKeysUpload, PrekeyBundle } from '../../shared/protocol/keys.js';
 
 export interface DeviceAddress {
@@ -38,7 +42,13 @@ export interface NewEnvelope {
   body: string;
 }
 
-export type StoreOutcome = 'stored' | 'duplicate' | 'unknown-recipient';
+export type StoreOutcome = 'stored' | 'duplicate' | 'unknown-recipient' | 'mailbox-full';
+
+/** Per-device mailbox limits checked by storeEnvelopes (bytes = characters of body; bodies are ASCII). */
+export interface MailboxQuota {
+  maxEnvelopes: number;
+  maxBytes: number;
+}
 
 export interface StoreEnvelopesResult {
   /** one per input envelope, same order */
@@ -58,6 +68,12 @@ export interface StoredEnvelope {
 }
 
 export interface RelayStorage {
+  /**
+   * True if an envelope stored later always gets a higher seq than every envelope already visible
+   * (one writer, as with SQLite): the relay may then read a mailbox from a cursor. Otherwise (several
+   * writers, as with PostgreSQL) it rereads from the oldest and excludes what it already pushed.
+   */
+  readonly seqOrderedCommits?: boolean;
   /** Creates the account with its first device and keys; 'taken' when the name exists with a different identity. */
   createAccount(username: string, deviceId: number, keys: DeviceKeysUpload, now: number): Promise<CreateAccountResult>;
   getDevice(address: DeviceAddress): Promise<DeviceRecord | undefined>;
@@ -66,15 +82,43 @@ export interface RelayStorage {
   prekeyCounts(address: DeviceAddress): Promise<PrekeyCounts>;
   /** One bundle per device, consuming one one-time X25519 and one one-time ML-KEM prekey each; undefined for an unknown user. */
   takeBundles(username: string): Promise<PrekeyBundle[] | undefined>;
-  storeEnvelopes(from: DeviceAddress, envelopes: NewEnvelope[], receivedAt: number, expiresAt: number): Promise<StoreEnvelopesResult>;
-  /** Oldest first, seq > afterSeq, not expired at `now`. */
-  pendingEnvelopes(address: DeviceAddress, afterSeq: number, now: number, limit: number): Promise<StoredEnvelope[]>;
+  /**
+   * Stores each envelope in its recipient's mailbox unless the mailbox would exceed `quota`
+   * ('mailbox-full'; envelopes already waiting there, and duplicates, count once). One adapter may
+   * let concurrent writers from several relay nodes overshoot the quota by one batch each.
+   */
+  storeEnvelopes(
+    from: DeviceAddress,
+    envelopes: NewEnvelope[],
+    receivedAt: number,
+    expiresAt: number,
+    quota?: MailboxQuota,
+  ): Promise<StoreEnvelopesResult>;
+  /** Oldest first, seq > afterSeq, not expired at `now`, id not in `exclude` (the ids already pushed and unacked). */
+  pendingEnvelopes(address: DeviceAddress, afterSeq: number, now: number, limit: number, exclude?: readonly string[]): Promise<StoredEnvelope[]>;
+  /** Those of `ids` still waiting in the device's mailbox. */
+  existingEnvelopes(address: DeviceAddress, ids: readonly string[]): Promise<string[]>;
   /** Unexpired envelopes waiting in the device's mailbox. */
   countPending(address: DeviceAddress, now: number): Promise<number>;
   /** Deletes those of `ids` that are in the device's own mailbox; returns how many. */
   ackEnvelopes(address: DeviceAddress, ids: string[]): Promise<number>;
-  /** Deletes every envelope with expiresAt <= now; returns how many. */
+  /** Deletes every envelope with expiresAt <= now (and anything left of deleted devices); returns how many envelopes. */
   purgeExpired(now: number): Promise<number>;
+  /**
+   * Deletes the account: its devices, their prekeys and their mailboxes. Returns the deleted devices
+   * (so the relay can disconnect them), or undefined if there was no such account.
+   */
+  deleteAccount(username: string): Promise<DeviceAddress[] | undefined>;
+  /** Unexpired envelopes waiting in all mailboxes (for /metrics). */
+  countAllPending(now: number): Promise<number>;
+  /** Throws if the storage cannot answer (for /readyz). */
+  ping(): Promise<void>;
+  /**
+   * Makes deleted rows unrecoverable from the storage's own files where the engine allows it
+   * (SQLite: checkpoint and truncate the WAL, return free pages; PostgreSQL: rewrite the mailbox
+   * table so dead tuples and freed page space are gone). Returns false if it was skipped (busy).
+   */
+  scrub(): Promise<boolean>;
   close(): Promise<void>;
 }
 

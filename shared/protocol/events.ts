@@ -33,11 +33,39 @@ export const RelayErrorCode = z.enum([
   'PREKEY_LIMIT', // too many one-time prekeys stored for the device
   'USER_NOT_FOUND',
   'UNKNOWN_RECIPIENT', // per envelope: no such user/device
+  // limits (each refusal has its own code; see docs/DEPLOY.md for the defaults and flags)
+  'ENVELOPE_TOO_LARGE', // per envelope: body longer than the relay's maximum envelope size
+  'MAILBOX_FULL', // per envelope: the recipient device's mailbox is at its size limit (transient)
+  'DEVICE_RATE_LIMITED', // this device sent too much too fast (transient; retryAfterMs)
+  'BUNDLE_RATE_LIMITED', // this device fetched too many prekey bundles too fast (transient; retryAfterMs)
+  'ADDRESS_RATE_LIMITED', // too many events or connections from this network address (transient; retryAfterMs)
+  'REGISTRATION_RATE_LIMITED', // too many registrations from this network address (transient; retryAfterMs)
+  'TOO_MANY_SOCKETS', // auth/register: the device already has the maximum number of connected sockets (transient)
+  'MESSAGE_TOO_LARGE', // a socket message above the relay's maximum: the relay closes the socket (raised by the client library)
   'INTERNAL',
 ]);
 export type RelayErrorCode = z.infer<typeof RelayErrorCode>;
 
-export const ErrorBodySchema = z.object({ code: z.string().min(1).max(64), message: z.string().max(1000) });
+/** Refusals that go away by themselves: retry the same request later (after `retryAfterMs` when given). */
+export const TRANSIENT_ERROR_CODES: ReadonlySet<string> = new Set<RelayErrorCode>([
+  'MAILBOX_FULL',
+  'DEVICE_RATE_LIMITED',
+  'BUNDLE_RATE_LIMITED',
+  'ADDRESS_RATE_LIMITED',
+  'REGISTRATION_RATE_LIMITED',
+  'TOO_MANY_SOCKETS',
+]);
+
+export function isTransientErrorCode(code: string): boolean {
+  return TRANSIENT_ERROR_CODES.has(code);
+}
+
+export const ErrorBodySchema = z.object({
+  code: z.string().min(1).max(64),
+  message: z.string().max(1000),
+  /** For transient refusals: when a retry may succeed (ms from now). */
+  retryAfterMs: z.number().int().nonnegative().max(7 * 24 * 3_600_000).optional(),
+});
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 export const ErrorReplySchema = z.object({ ok: z.literal(false), error: ErrorBodySchema });
 export type ErrorReply = z.infer<typeof ErrorReplySchema>;
@@ -103,6 +131,10 @@ export const EnvelopesSendReplySchema = okReply({ results: z.array(EnvelopeSendR
 export const EnvelopesAckRequestSchema = z.object({ ids: z.array(EnvelopeIdSchema).min(1).max(MAX_ACK_BATCH) });
 export const EnvelopesAckReplySchema = okReply({ deleted: z.number().int().nonnegative() });
 
+/** Deletes the authenticated device's whole account: every device, its prekeys and its mailbox. `username` must be the account's (a guard against accidents). Disconnects the account's sockets. */
+export const AccountDeleteRequestSchema = z.object({ username: UsernameSchema });
+export const AccountDeleteReplySchema = okReply({ deleted: z.literal(true) });
+
 /** Every event a client may emit: payload schema + success reply schema. All take an ack callback. */
 export const clientEvents = {
   hello: { request: HelloRequestSchema, reply: HelloReplySchema, auth: false },
@@ -113,6 +145,7 @@ export const clientEvents = {
   'bundle.fetch': { request: BundleFetchRequestSchema, reply: BundleFetchReplySchema, auth: true },
   'envelopes.send': { request: EnvelopesSendRequestSchema, reply: EnvelopesSendReplySchema, auth: true },
   'envelopes.ack': { request: EnvelopesAckRequestSchema, reply: EnvelopesAckReplySchema, auth: true },
+  'account.delete': { request: AccountDeleteRequestSchema, reply: AccountDeleteReplySchema, auth: true },
 } as const;
 
 export type ClientEvents = typeof clientEvents;
@@ -146,9 +179,17 @@ export type EnvelopeBatch = z.infer<typeof EnvelopeBatchSchema>;
 export const MailboxDrainedSchema = z.object({});
 export type MailboxDrained = z.infer<typeof MailboxDrainedSchema>;
 
+/**
+ * A refusal the relay could not answer through an ack callback: an event emitted without one, or a
+ * connection-level refusal sent just before the relay closes the socket (`event` names what was refused).
+ */
+export const RelayErrorEventSchema = ErrorBodySchema.extend({ event: z.string().max(64).optional() });
+export type RelayErrorEvent = z.infer<typeof RelayErrorEventSchema>;
+
 export const serverEvents = {
   envelopes: EnvelopeBatchSchema,
   'mailbox.drained': MailboxDrainedSchema,
+  'relay.error': RelayErrorEventSchema,
 } as const;
 export type ServerEvents = typeof serverEvents;
 export type ServerEventName = keyof ServerEvents;

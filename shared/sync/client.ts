@@ -11,13 +11,26 @@ import {
   type EnvelopeBatch,
   EnvelopeBatchSchema,
   type EnvelopeSendResult,
+  ErrorBodySchema,
   ErrorReplySchema,
   type EventReply,
   type EventRequest,
   MailboxDrainedSchema,
+  type RelayErrorEvent,
+  RelayErrorEventSchema,
 } from '../protocol/events.js';
 import type { DeviceKeysUpload, PrekeyBundle } from '../protocol/keys.js';
-import { SyncErrorCode, toRefugeError } from './errors.js';
+import { RelayRefusal, SyncErrorCode, toRefugeError } from './errors.js';
+
+/** WebSocket close code "Message Too Big": the relay's socket.io limit (maxHttpBufferSize) was exceeded. */
+const CLOSE_MESSAGE_TOO_BIG = 1009;
+
+/** The close code in socket.io-client's disconnect details, when the transport reports one. */
+function closeCode(details: unknown): number | undefined {
+  const context = (details as { context?: unknown } | undefined)?.context;
+  const code = (context as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
 
 export interface RelayClientOptions {
   /** Per-request timeout. Default 15 s. */
@@ -70,15 +83,21 @@ export class RelayClient {
     } catch (e) {
       throw new RefugeError(SyncErrorCode.RELAY_UNREACHABLE, `invalid relay URL ${serverUrl}: ${toRefugeError(e).message}`);
     }
-    this.#socket.on('disconnect', (reason) => this.#ended(`disconnected: ${reason}`));
+    this.#socket.on('disconnect', (reason, details) => {
+      if (closeCode(details) === CLOSE_MESSAGE_TOO_BIG) {
+        this.#ended('the relay closed the connection: a message was larger than it accepts', SyncErrorCode.MESSAGE_TOO_LARGE);
+      } else {
+        this.#ended(`disconnected: ${reason}`);
+      }
+    });
   }
 
   get connected(): boolean {
     return !this.#closed && this.#socket.connected;
   }
 
-  #ended(reason: string): void {
-    const error = new RefugeError(SyncErrorCode.RELAY_UNREACHABLE, `connection to the relay lost (${reason})`);
+  #ended(reason: string, code: string = SyncErrorCode.RELAY_UNREACHABLE): void {
+    const error = new RefugeError(code, `connection to the relay lost (${reason})`);
     for (const reject of [...this.#pending]) reject(error);
     this.#pending.clear();
     if (!this.#closed) {
@@ -112,7 +131,11 @@ export class RelayClient {
       const unreachable = (why: string) =>
         new RefugeError(SyncErrorCode.RELAY_UNREACHABLE, `cannot reach the relay at ${this.serverUrl}: ${why}`);
       const onConnect = () => finish();
-      const onError = (e: Error) => finish(unreachable(e.message));
+      const onError = (e: Error) => {
+        // the relay refused the connection itself (e.g. ADDRESS_RATE_LIMITED): keep its code
+        const refusal = ErrorBodySchema.safeParse((e as Error & { data?: unknown }).data);
+        finish(refusal.success ? new RelayRefusal(refusal.data.code, refusal.data.message, refusal.data.retryAfterMs) : unreachable(e.message));
+      };
       const onClose = (e: RefugeError) => finish(e);
       const timer = setTimeout(() => finish(unreachable('timed out')), this.#connectTimeoutMs);
       this.#pending.add(onClose);
@@ -156,7 +179,10 @@ export class RelayClient {
       });
     });
     const failure = ErrorReplySchema.safeParse(reply);
-    if (failure.success) throw new RefugeError(failure.data.error.code, failure.data.error.message);
+    if (failure.success) {
+      const { code, message, retryAfterMs } = failure.data.error;
+      throw new RelayRefusal(code, message, retryAfterMs);
+    }
     const success = spec.reply.safeParse(reply);
     if (!success.success) throw new RefugeError(SyncErrorCode.PROTOCOL_ERROR, `unexpected reply to ${event}`);
     return strip(success.data as EventReply<E>);
@@ -221,6 +247,16 @@ export class RelayClient {
     };
     this.#socket.on('mailbox.drained', handler);
     return () => void this.#socket.off('mailbox.drained', handler);
+  }
+
+  /** Refusals the relay pushes without a request to answer (an event sent without ack, or just before it closes the socket). */
+  onRelayError(listener: (error: RelayErrorEvent) => void): Unsubscribe {
+    const handler = (payload: unknown) => {
+      const parsed = RelayErrorEventSchema.safeParse(payload);
+      if (parsed.success) listener(parsed.data);
+    };
+    this.#socket.on('relay.error', handler);
+    return () => void this.#socket.off('relay.error', handler);
   }
 
   /** Closes the connection (idempotent); outstanding requests reject with RELAY_UNREACHABLE. */

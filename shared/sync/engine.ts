@@ -4,11 +4,11 @@
 // Reconnects with exponential backoff and jitter, re-authenticating on every connection.
 import type { EnvelopeResult } from '../ipc/contract.js';
 import { RefugeError } from '../ipc/contract.js';
-import type { EnvelopeBatch } from '../protocol/events.js';
+import { type EnvelopeBatch, isTransientErrorCode } from '../protocol/events.js';
 import { RelayClient, type RelayClientOptions } from './client.js';
 import type { SyncCore } from './core.js';
 import { Emitter } from './emitter.js';
-import { SyncErrorCode, toRefugeError } from './errors.js';
+import { RelayRefusal, SyncErrorCode, toRefugeError } from './errors.js';
 import { flushOutboxWith, type OutboxRejection } from './outbox.js';
 
 export type SyncState = 'connecting' | 'online' | 'offline';
@@ -62,6 +62,9 @@ interface DrainWaiter {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
+/** How long the receipts of received messages may wait to be sent (see #flushSoon). */
+export const RECEIPT_FLUSH_DELAY_MS = 250;
+
 export class SyncEngine extends Emitter<SyncEvents> {
   readonly serverUrl: string;
   readonly #core: SyncCore;
@@ -85,6 +88,10 @@ export class SyncEngine extends Emitter<SyncEvents> {
   #outboxClean = false;
   /** Outbox ids the relay rejected for good (kept for this engine's life so they are not resent in a loop). */
   readonly #rejected = new Set<string>();
+  /** A flush the relay deferred (rate limit, full mailbox) runs again when this fires. */
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The flush that sends the receipts of what was just received (see #flushSoon). */
+  #receiptTimer: ReturnType<typeof setTimeout> | undefined;
 
   readonly #drainWaiters = new Set<DrainWaiter>();
 
@@ -113,6 +120,10 @@ export class SyncEngine extends Emitter<SyncEvents> {
    */
   async stop(): Promise<void> {
     this.#rejectDrains(new RefugeError(SyncErrorCode.SYNC_STOPPED, 'sync stopped'));
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    if (this.#receiptTimer) clearTimeout(this.#receiptTimer);
+    this.#receiptTimer = undefined;
     if (this.#running) {
       this.#running = false;
       this.#wake?.();
@@ -299,15 +310,42 @@ export class SyncEngine extends Emitter<SyncEvents> {
     const ackable = [...new Set(results.map((r) => r.id).filter((id) => delivered.has(id)))];
     this.emit('received', results);
     if (ackable.length === 0) return;
-    try {
-      await client.ack(ackable);
-      this.#attempt = 0;
-    } catch (e) {
-      // Stored but not acked: the relay redelivers and the core reports duplicates.
-      this.#error(e);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.ack(ackable);
+        this.#attempt = 0;
+      } catch (e) {
+        // Rate limited: the relay keeps these in flight until acked, so wait and ack again on this connection.
+        if (e instanceof RelayRefusal && isTransientErrorCode(e.code) && attempt < 5 && this.#running && client.connected) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(60_000, Math.max(50, e.retryAfterMs ?? 1000))));
+          continue;
+        }
+        // Stored but not acked: the relay redelivers and the core reports duplicates.
+        this.#error(e);
+      }
+      break;
     }
-    // Storing messages queues delivery receipts (and may queue more): send them now.
-    if (results.some((r) => r.outcome === 'stored')) void this.#flush();
+    // Storing messages queues delivery receipts (and may queue more): send them soon.
+    if (results.some((r) => r.outcome === 'stored')) this.#flushSoon();
+  }
+
+  /**
+   * Flushes within RECEIPT_FLUSH_DELAY_MS: the receipts of every batch received meanwhile go in
+   * one relay request, and reach the sender in one batch, instead of one request, one commit
+   * here (markSent) and one there (receive) per batch (bench: send). Anything the user sends
+   * meanwhile flushes at once (kick), receipts included; a drain() flushes at once too.
+   */
+  #flushSoon(): void {
+    this.#outboxClean = false;
+    if (this.#drainWaiters.size > 0) {
+      void this.#flush();
+      return;
+    }
+    if (this.#receiptTimer || !this.#running) return;
+    this.#receiptTimer = setTimeout(() => {
+      this.#receiptTimer = undefined;
+      if (this.#running && this.#state === 'online') void this.#flush();
+    }, RECEIPT_FLUSH_DELAY_MS);
   }
 
   /** Tops up the relay's one-time prekeys when it runs low, so new sessions keep forward secrecy from the first message. */
@@ -322,6 +360,18 @@ export class SyncEngine extends Emitter<SyncEvents> {
     }
   }
 
+  /** Runs the flush again after `ms` (the relay refused for now: a rate limit or a full mailbox). */
+  #retryFlushIn(ms: number): void {
+    if (this.#retryTimer || !this.#running) return;
+    this.#retryTimer = setTimeout(
+      () => {
+        this.#retryTimer = undefined;
+        this.kick();
+      },
+      Math.min(5 * 60_000, Math.max(250, ms)),
+    );
+  }
+
   #flush(): Promise<void> {
     if (this.#flushing) {
       this.#flushAgain = true;
@@ -331,25 +381,38 @@ export class SyncEngine extends Emitter<SyncEvents> {
     if (!client || !client.connected || this.#state !== 'online') return Promise.resolve();
     this.#flushing = (async () => {
       try {
+        let deferred = false;
         do {
           this.#flushAgain = false;
-          await flushOutboxWith(client, this.#core, {
+          const result = await flushOutboxWith(client, this.#core, {
             batchSize: this.#options.outboxBatch,
             skip: this.#rejected,
             shouldContinue: () => this.#running && client.connected,
             onSent: (ids) => this.emit('sent', ids),
             onRejected: (r: OutboxRejection) => {
-              this.#error(new RefugeError(r.code, `the relay refused a message for ${r.to} (device ${r.toDeviceId}): ${r.message}`));
+              const retry = r.transient ? ' (will retry)' : '';
+              this.#error(new RelayRefusal(r.code, `the relay refused a message for ${r.to} (device ${r.toDeviceId}): ${r.message}${retry}`, r.retryAfterMs));
+              // A transient refusal (full mailbox) stays in the outbox and is sent again; only a final one fails the message.
               // Tell the core, so the message shows as failed and the envelope is not resent by the next engine.
-              void this.#core.markFailed?.([{ id: r.id, code: r.code }]).catch((e: unknown) => this.#error(e));
+              if (!r.transient) void this.#core.markFailed?.([{ id: r.id, code: r.code }]).catch((e: unknown) => this.#error(e));
             },
           });
-        } while (this.#flushAgain && this.#running && client.connected);
-        if (client.connected && this.#running) this.#outboxClean = true;
+          if (result.deferred) {
+            deferred = true;
+            this.#retryFlushIn(result.retryAfterMs ?? 1000);
+          }
+        } while (this.#flushAgain && this.#running && client.connected && !deferred);
+        // Deferred envelopes are still waiting: the outbox is not clean until the relay takes them.
+        if (client.connected && this.#running && !deferred) this.#outboxClean = true;
       } catch (e) {
         this.#error(e);
-        // A relay/connection error: the next connection flushes again. A core error: retry after a reconnect too.
-        client.close();
+        if (e instanceof RelayRefusal && isTransientErrorCode(e.code) && client.connected) {
+          // Rate limited: keep the connection and send again when the relay says it may succeed.
+          this.#retryFlushIn(e.retryAfterMs ?? 1000);
+        } else {
+          // A relay/connection error: the next connection flushes again. A core error: retry after a reconnect too.
+          client.close();
+        }
       } finally {
         this.#flushing = undefined;
         this.#checkDrain();

@@ -16,7 +16,23 @@ export const SyncErrorCode = {
   SYNC_STOPPED: 'SYNC_STOPPED',
   /** drain() did not finish within its timeout. */
   DRAIN_TIMEOUT: 'DRAIN_TIMEOUT',
+  /** The relay closed the socket because a message was above its size limit (WebSocket close 1009). */
+  MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
 } as const;
+
+/**
+ * A refusal the relay answered with. `retryAfterMs` is set for transient refusals (rate limits,
+ * a full mailbox): the same request may succeed after that long (see isTransientErrorCode).
+ */
+export class RelayRefusal extends RefugeError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(code, message);
+  }
+}
 
 /** Anything thrown (RefugeError, an IPC error object with code+message, an Error) as a RefugeError. */
 export function toRefugeError(error: unknown, fallbackCode = 'INTERNAL'): RefugeError {

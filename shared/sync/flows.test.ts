@@ -40,7 +40,7 @@ function fakeApi(device: TestDevice, signAs = device.username): Fake {
         break;
       case 'contacts.add':
         response = {
-          contact: { username: (r.bundles as Array<{ username: string }>)[0]!.username, identityKey: 'x', verified: false, addedAt: 1 },
+          contact: { username: (r.bundles as Array<{ username: string }>)[0]!.username, identityKey: 'x', verified: false, addedAt: 1, identityChanged: false },
           conversationId: 'conv-1',
         };
         break;
@@ -53,6 +53,9 @@ function fakeApi(device: TestDevice, signAs = device.username): Fake {
       case 'outbox.markSent':
         await core.markSent(r.ids);
         response = { ok: true };
+        break;
+      case 'relay.prekeyRefill':
+        response = { keys: await core.prekeyRefill(r as { oneTimePrekeys: number; kyberOneTimePrekeys: number }) };
         break;
       default:
         throw new Error(`unexpected channel ${channel}`);
@@ -140,6 +143,12 @@ describe('flushOutbox and coreFromApi', () => {
       await engine.stop();
     }
     expect([...receiver.core.stored.keys()]).toEqual(envs.map((e) => e.id));
-    expect(receiver.calls.map(([c]) => c)).toEqual(['relay.signChallenge', 'envelopes.receive', 'outbox.pending']);
+    const channels = receiver.calls.map(([c]) => c);
+    expect(channels[0]).toBe('relay.signChallenge');
+    expect(channels.filter((c) => c === 'envelopes.receive')).toHaveLength(1);
+    // After auth the engine asks whether the relay needs more one-time prekeys (this fake says no).
+    expect(channels).toContain('relay.prekeyRefill');
+    expect(receiver.core.refillCounts).toEqual([{ oneTimePrekeys: fred.keys.oneTimePrekeys.length, kyberOneTimePrekeys: fred.keys.kyberOneTimePrekeys.length }]);
+    expect(new Set(channels)).toEqual(new Set(['relay.signChallenge', 'envelopes.receive', 'outbox.pending', 'relay.prekeyRefill']));
   });
 });

@@ -3,7 +3,7 @@
 export { RelayClient, type RelayClientOptions, type PrekeyCounts } from './client.js';
 export { coreFromApi, type SignedChallenge, type SyncCore } from './core.js';
 export { Emitter } from './emitter.js';
-export { SyncErrorCode, toRefugeError } from './errors.js';
+export { RelayRefusal, SyncErrorCode, toRefugeError } from './errors.js';
 export {
   SyncEngine,
   type BackoffOptions,
@@ -12,5 +12,6 @@ export {
   type SyncEvents,
   type SyncState,
 } from './engine.js';
-export { addContact, authenticate, flushOutbox, registerAccount, withRelay } from './flows.js';
+export { addContact, authenticate, flushOutbox, reestablishSessions, registerAccount, withRelay, type SessionResetResult } from './flows.js';
 export { batchEnvelopes, flushOutboxWith, type OutboxFlushOptions, type OutboxFlushResult, type OutboxRejection } from './outbox.js';
+export { ensureSessions, type EnsureSessionsResult } from './flows.js';

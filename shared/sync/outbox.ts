@@ -2,7 +2,7 @@
 // size, markSent only for what the relay accepted, permanent rejections set aside.
 import { RefugeError } from '../ipc/contract.js';
 import { type OutgoingEnvelope, OutgoingEnvelopeSchema } from '../protocol/envelope.js';
-import { BATCH_BODY_CHARS, MAX_SEND_BATCH } from '../protocol/events.js';
+import { BATCH_BODY_CHARS, isTransientErrorCode, MAX_SEND_BATCH } from '../protocol/events.js';
 import type { RelayClient } from './client.js';
 import type { SyncCore } from './core.js';
 
@@ -12,6 +12,10 @@ export interface OutboxRejection {
   toDeviceId: number;
   code: string;
   message: string;
+  /** A refusal that goes away (MAILBOX_FULL...): the envelope stays in the outbox and is sent again later. */
+  transient?: boolean;
+  /** For a transient refusal: when to try again (ms). */
+  retryAfterMs?: number;
 }
 
 export interface OutboxFlushOptions {
@@ -30,7 +34,11 @@ export interface OutboxFlushOptions {
 
 export interface OutboxFlushResult {
   sent: number;
+  /** Permanent and transient refusals. */
   rejected: OutboxRejection[];
+  /** Envelopes refused for now (transient) and left in the outbox; retry after `retryAfterMs`. Absent when none. */
+  deferred?: number;
+  retryAfterMs?: number;
 }
 
 /** Splits envelopes into relay batches by count and total body size (one envelope always fits). */
@@ -56,19 +64,31 @@ export async function flushOutboxWith(client: RelayClient, core: SyncCore, optio
   const batchSize = Math.max(1, Math.min(MAX_SEND_BATCH, options.batchSize ?? 200));
   const skip = options.skip ?? new Set<string>();
   const accepted = new Set<string>(); // guards against a core whose markSent does not take effect
+  const deferred = new Set<string>(); // refused for now: left alone for the rest of this flush only
+  let retryAfterMs: number | undefined;
   const rejected: OutboxRejection[] = [];
   let sent = 0;
-  const reject = (e: OutgoingEnvelope, code: string, message: string) => {
-    skip.add(e.id);
-    const rejection = { id: e.id, to: e.to, toDeviceId: e.toDeviceId, code, message };
+  const reject = (e: OutgoingEnvelope, code: string, message: string, retryAfter?: number) => {
+    const transient = isTransientErrorCode(code);
+    if (transient) {
+      deferred.add(e.id);
+      retryAfterMs = Math.max(retryAfterMs ?? 0, retryAfter ?? 0);
+    } else {
+      skip.add(e.id);
+    }
+    const rejection: OutboxRejection = { id: e.id, to: e.to, toDeviceId: e.toDeviceId, code, message };
+    if (transient) {
+      rejection.transient = true;
+      if (retryAfter !== undefined) rejection.retryAfterMs = retryAfter;
+    }
     rejected.push(rejection);
     options.onRejected?.(rejection);
   };
 
   const proceed = options.shouldContinue ?? (() => true);
   while (proceed()) {
-    const limit = Math.min(1000, batchSize + skip.size + accepted.size);
-    const pending = (await core.pendingOutbox(limit)).filter((e) => !skip.has(e.id) && !accepted.has(e.id));
+    const limit = Math.min(1000, batchSize + skip.size + accepted.size + deferred.size);
+    const pending = (await core.pendingOutbox(limit)).filter((e) => !skip.has(e.id) && !accepted.has(e.id) && !deferred.has(e.id));
     if (pending.length === 0) break;
     const valid: OutgoingEnvelope[] = [];
     for (const e of pending) {
@@ -84,7 +104,7 @@ export async function flushOutboxWith(client: RelayClient, core: SyncCore, optio
         const envelope = byId.get(r.id);
         if (!envelope) continue;
         if (r.accepted) ok.push(r.id);
-        else reject(envelope, r.error.code, r.error.message);
+        else reject(envelope, r.error.code, r.error.message, r.error.retryAfterMs);
       }
       if (ok.length > 0) {
         await core.markSent(ok);
@@ -97,5 +117,10 @@ export async function flushOutboxWith(client: RelayClient, core: SyncCore, optio
       if (missing.length > 0) throw new RefugeError('PROTOCOL_ERROR', 'the relay did not answer for every envelope');
     }
   }
-  return { sent, rejected };
+  const result: OutboxFlushResult = { sent, rejected };
+  if (deferred.size > 0) {
+    result.deferred = deferred.size;
+    result.retryAfterMs = retryAfterMs ?? 0;
+  }
+  return result;
 }

@@ -1,0 +1,585 @@
+// Relay storage on PostgreSQL, shared by every node of a cluster. Same contract as the SQLite
+// adapter (types.ts). Tables live in their own schema (default "refuge"), created and migrated
+// at start-up under an advisory lock so several nodes may start at once.
+//
+// Hot path: one statement per call (storeEnvelopes resolves recipients, checks quotas and inserts
+// a whole batch with unnest(); acks delete with = ANY()), named so each connection prepares it once.
+// Concurrent commits share WAL flushes, so PostgreSQL group-commits across the pool by itself.
+//
+// What is left after a delete: PostgreSQL keeps a deleted row's bytes in the table file (dead
+// tuple, then free space inside the page) until the page is rewritten. Plain VACUUM frees the
+// space but does not overwrite it; scrub() runs VACUUM FULL on the mailbox table, which writes
+// a fresh copy holding only live rows. See docs/DEPLOY.md for WAL and backups.
+import pg from 'pg';
+import type { DeviceKeysUpload, PrekeyBundle } from '../../shared/protocol/keys.js';
+import { creationDay } from './sqlite.js';
+import {
+  type CreateAccountResult,
+  type DeviceAddress,
+  type DeviceRecord,
+  type MailboxQuota,
+  MAX_STORED_ONE_TIME_PREKEYS,
+  type NewEnvelope,
+  type PrekeyCounts,
+  PrekeyLimitError,
+  type RelayStorage,
+  type StoredEnvelope,
+  type StoreEnvelopesResult,
+  type StoreOutcome,
+} from './types.js';
+
+const SCHEMA_VERSION = 1;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const NO_QUOTA = { maxEnvelopes: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER };
+
+export interface PostgresStorageOptions {
+  /** postgres://user@host:port/db */
+  connectionString: string;
+  /** Schema for the relay's tables (created if missing). Default "refuge". */
+  schema?: string;
+  /** Pool size. Default 10. */
+  maxConnections?: number;
+  /** lock_timeout for the VACUUM FULL of scrub(): if the table cannot be locked this fast, the scrub is skipped. Default 5 s. */
+  scrubLockTimeoutMs?: number;
+  /**
+   * VACUUM FULL locks the mailbox table while it copies it. Above this size (table + TOAST + indexes)
+   * scrub() runs a plain VACUUM instead (no lock, but freed space keeps its old bytes) and returns
+   * false. Default 512 MiB.
+   */
+  scrubMaxBytes?: number;
+}
+
+type Row = Record<string, unknown>;
+
+function tables(s: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${s}.accounts (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  username text NOT NULL UNIQUE,
+  created_day date NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ${s}.devices (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  account_id bigint NOT NULL REFERENCES ${s}.accounts(id) ON DELETE CASCADE,
+  device_id integer NOT NULL,
+  identity_key text NOT NULL,
+  signed_prekey_id bigint NOT NULL,
+  signed_prekey text NOT NULL,
+  signed_prekey_sig text NOT NULL,
+  kyber_lr_id bigint NOT NULL,
+  kyber_lr text NOT NULL,
+  kyber_lr_sig text NOT NULL,
+  UNIQUE (account_id, device_id)
+);
+CREATE TABLE IF NOT EXISTS ${s}.one_time_prekeys (
+  device bigint NOT NULL REFERENCES ${s}.devices(id) ON DELETE CASCADE,
+  key_id bigint NOT NULL,
+  public_key text NOT NULL,
+  PRIMARY KEY (device, key_id)
+);
+CREATE TABLE IF NOT EXISTS ${s}.kyber_prekeys (
+  device bigint NOT NULL REFERENCES ${s}.devices(id) ON DELETE CASCADE,
+  key_id bigint NOT NULL,
+  public_key text NOT NULL,
+  signature text NOT NULL,
+  PRIMARY KEY (device, key_id)
+);
+-- No foreign key to devices: the hot insert path would take a share lock on the device row per
+-- envelope. Recipients are resolved inside the insert; scrub() removes rows of deleted devices.
+CREATE TABLE IF NOT EXISTS ${s}.envelopes (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  device bigint NOT NULL,
+  id text NOT NULL,
+  sender text NOT NULL,
+  sender_device integer NOT NULL,
+  body text NOT NULL,
+  size integer NOT NULL,
+  received_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  UNIQUE (device, id)
+);
+CREATE INDEX IF NOT EXISTS envelopes_by_device ON ${s}.envelopes (device, seq) INCLUDE (size, expires_at);
+CREATE INDEX IF NOT EXISTS envelopes_by_expiry ON ${s}.envelopes (expires_at);
+-- ciphertext does not compress; EXTERNAL stores long bodies out of line without trying
+ALTER TABLE ${s}.envelopes ALTER COLUMN body SET STORAGE EXTERNAL;
+-- vacuum the mailbox table as soon as a few hundred rows are dead, without throttling
+ALTER TABLE ${s}.envelopes SET (
+  autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 500, autovacuum_vacuum_cost_delay = 0,
+  toast.autovacuum_vacuum_scale_factor = 0, toast.autovacuum_vacuum_threshold = 500, toast.autovacuum_vacuum_cost_delay = 0
+);
+`;
+}
+
+export class PostgresRelayStorage implements RelayStorage {
+  readonly schema: string;
+  readonly #pool: pg.Pool;
+  readonly #q: ReturnType<typeof queries>;
+  readonly #scrubLockTimeoutMs: number;
+  readonly #scrubMaxBytes: number;
+  #closed = false;
+
+  private constructor(pool: pg.Pool, schema: string, options: PostgresStorageOptions) {
+    this.#pool = pool;
+    this.schema = schema;
+    this.#q = queries(`"${schema}"`);
+    this.#scrubLockTimeoutMs = options.scrubLockTimeoutMs ?? 5000;
+    this.#scrubMaxBytes = options.scrubMaxBytes ?? 512 * 1024 * 1024;
+  }
+
+  /** Connects, creates or migrates the schema, and returns the adapter. */
+  static async open(options: PostgresStorageOptions): Promise<PostgresRelayStorage> {
+    const schema = options.schema ?? 'refuge';
+    if (!SCHEMA_NAME.test(schema)) throw new Error('the PostgreSQL schema name must match [a-z_][a-z0-9_]*');
+    const pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
+    // An idle client that loses its connection reports here; the pool replaces it. Never crash for it.
+    pool.on('error', () => {});
+    const storage = new PostgresRelayStorage(pool, schema, options);
+    try {
+      await storage.migrate();
+    } catch (e) {
+      await pool.end().catch(() => {});
+      throw e;
+    }
+    return storage;
+  }
+
+  private async migrate(): Promise<void> {
+    const s = `"${this.schema}"`;
+    const client = await this.#pool.connect();
+    try {
+      // one node migrates at a time; the others wait and then find the schema current
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`refuge-relay-migrate:${this.schema}`]);
+      try {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${s}.meta (key text PRIMARY KEY, value text NOT NULL)`);
+        const { rows } = await client.query(`SELECT value FROM ${s}.meta WHERE key = 'schema_version'`);
+        const version = Number(rows[0]?.value ?? 0);
+        if (version > SCHEMA_VERSION) throw new Error(`relay database schema ${version} is newer than this relay (${SCHEMA_VERSION})`);
+        if (version < SCHEMA_VERSION) {
+          await client.query('BEGIN');
+          try {
+            await client.query(tables(s));
+            await client.query(
+              `INSERT INTO ${s}.meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+              [String(SCHEMA_VERSION)],
+            );
+            await client.query('COMMIT');
+          } catch (e) {
+            await client.query('ROLLBACK').catch(() => {});
+            throw e;
+          }
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`refuge-relay-migrate:${this.schema}`]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  private async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new Error('relay storage is closed');
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw e;
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  private query(q: { name: string; text: string }, values: unknown[], client?: pg.PoolClient): Promise<pg.QueryResult<Row>> {
+    if (this.#closed) return Promise.reject(new Error('relay storage is closed'));
+    return (client ?? this.#pool).query<Row>({ name: q.name, text: q.text, values });
+  }
+
+  private async insertPrekeys(client: pg.PoolClient, device: number, keys: DeviceKeysUpload): Promise<void> {
+    if (keys.oneTimePrekeys.length > 0) {
+      await this.query(this.#q.insertOneTime, [device, keys.oneTimePrekeys.map((k) => k.id), keys.oneTimePrekeys.map((k) => k.publicKey)], client);
+    }
+    if (keys.kyberOneTimePrekeys.length > 0) {
+      const k = keys.kyberOneTimePrekeys;
+      await this.query(this.#q.insertKyber, [device, k.map((x) => x.id), k.map((x) => x.publicKey), k.map((x) => x.signature)], client);
+    }
+  }
+
+  private async updateKeys(client: pg.PoolClient, device: number, keys: DeviceKeysUpload): Promise<void> {
+    const sp = keys.signedPrekey;
+    const lr = keys.kyberLastResort;
+    await this.query(this.#q.updateDeviceKeys, [sp.id, sp.publicKey, sp.signature, lr.id, lr.publicKey, lr.signature, device], client);
+  }
+
+  private async counts(device: number, client?: pg.PoolClient): Promise<PrekeyCounts> {
+    const { rows } = await this.query(this.#q.counts, [device], client);
+    return { oneTimePrekeys: Number(rows[0]?.otp ?? 0), kyberOneTimePrekeys: Number(rows[0]?.kyber ?? 0) };
+  }
+
+  private async deviceRow(address: DeviceAddress, client?: pg.PoolClient, lock = false): Promise<Row | undefined> {
+    const { rows } = await this.query(lock ? this.#q.deviceForUpdate : this.#q.device, [address.username, address.deviceId], client);
+    return rows[0];
+  }
+
+  async createAccount(username: string, deviceId: number, keys: DeviceKeysUpload, now: number): Promise<CreateAccountResult> {
+    return this.tx(async (client) => {
+      const inserted = await this.query(this.#q.insertAccount, [username, creationDay(now)], client);
+      const accountId = inserted.rows[0]?.id;
+      if (accountId === undefined) {
+        // the name exists: a retried registration by the same identity key replaces the keys
+        const device = await this.deviceRow({ username, deviceId }, client, true);
+        if (!device || device.identity_key !== keys.identityKey) return { status: 'taken' };
+        const row = Number(device.id);
+        await this.updateKeys(client, row, keys);
+        await this.query(this.#q.deleteOneTime, [row], client);
+        await this.query(this.#q.deleteKyber, [row], client);
+        await this.insertPrekeys(client, row, keys);
+        return { status: 'reregistered' };
+      }
+      const sp = keys.signedPrekey;
+      const lr = keys.kyberLastResort;
+      const device = await this.query(
+        this.#q.insertDevice,
+        [accountId, deviceId, keys.identityKey, sp.id, sp.publicKey, sp.signature, lr.id, lr.publicKey, lr.signature],
+        client,
+      );
+      await this.insertPrekeys(client, Number(device.rows[0]?.id), keys);
+      return { status: 'created' };
+    });
+  }
+
+  async getDevice(address: DeviceAddress): Promise<DeviceRecord | undefined> {
+    const row = await this.deviceRow(address);
+    if (!row) return undefined;
+    return { username: address.username, deviceId: address.deviceId, identityKey: String(row.identity_key) };
+  }
+
+  async uploadPrekeys(address: DeviceAddress, keys: DeviceKeysUpload): Promise<PrekeyCounts> {
+    return this.tx(async (client) => {
+      const device = await this.deviceRow(address, client, true);
+      if (!device) throw new Error('unknown device');
+      const row = Number(device.id);
+      await this.updateKeys(client, row, keys);
+      await this.insertPrekeys(client, row, keys);
+      const counts = await this.counts(row, client);
+      if (counts.oneTimePrekeys > MAX_STORED_ONE_TIME_PREKEYS || counts.kyberOneTimePrekeys > MAX_STORED_ONE_TIME_PREKEYS) {
+        throw new PrekeyLimitError(`at most ${MAX_STORED_ONE_TIME_PREKEYS} unused one-time prekeys of each kind per device`);
+      }
+      return counts;
+    });
+  }
+
+  async prekeyCounts(address: DeviceAddress): Promise<PrekeyCounts> {
+    const device = await this.deviceRow(address);
+    if (!device) throw new Error('unknown device');
+    return this.counts(Number(device.id));
+  }
+
+  async takeBundles(username: string): Promise<PrekeyBundle[] | undefined> {
+    return this.tx(async (client) => {
+      const { rows: devices } = await this.query(this.#q.devicesOfUser, [username], client);
+      if (devices.length === 0) {
+        const { rowCount } = await this.query(this.#q.accountExists, [username], client);
+        return rowCount ? [] : undefined;
+      }
+      const bundles: PrekeyBundle[] = [];
+      for (const d of devices) {
+        const device = Number(d.id);
+        // SKIP LOCKED: a concurrent fetch takes the next key instead of waiting for this one and then finding none
+        const otp = (await this.query(this.#q.takeOneTime, [device], client)).rows[0];
+        const kyber = (await this.query(this.#q.takeKyber, [device], client)).rows[0];
+        const bundle: PrekeyBundle = {
+          username,
+          deviceId: Number(d.device_id),
+          identityKey: String(d.identity_key),
+          signedPrekey: { id: Number(d.signed_prekey_id), publicKey: String(d.signed_prekey), signature: String(d.signed_prekey_sig) },
+          kyberPrekey: kyber
+            ? { id: Number(kyber.key_id), publicKey: String(kyber.public_key), signature: String(kyber.signature), lastResort: false }
+            : { id: Number(d.kyber_lr_id), publicKey: String(d.kyber_lr), signature: String(d.kyber_lr_sig), lastResort: true },
+        };
+        if (otp) bundle.oneTimePrekey = { id: Number(otp.key_id), publicKey: String(otp.public_key) };
+        bundles.push(bundle);
+      }
+      return bundles;
+    });
+  }
+
+  async storeEnvelopes(
+    from: DeviceAddress,
+    envelopes: NewEnvelope[],
+    receivedAt: number,
+    expiresAt: number,
+    quota: MailboxQuota = NO_QUOTA,
+  ): Promise<StoreEnvelopesResult> {
+    // The same (recipient, id) twice in one batch: only the first goes to the database.
+    const firstOf = new Map<string, number>();
+    const unique: number[] = [];
+    const repeatOf: number[] = [];
+    envelopes.forEach((e, i) => {
+      const key = `${e.to}\u0000${e.toDeviceId}\u0000${e.id}`;
+      const first = firstOf.get(key);
+      if (first === undefined) {
+        firstOf.set(key, i);
+        unique.push(i);
+      }
+      repeatOf[i] = first ?? i;
+    });
+    const input = unique.map((i) => envelopes[i] as NewEnvelope);
+    const { rows } = await this.query(this.#q.storeEnvelopes, [
+      input.map((e) => e.to),
+      input.map((e) => e.toDeviceId),
+      input.map((e) => e.id),
+      input.map((e) => e.body),
+      from.username,
+      from.deviceId,
+      receivedAt,
+      expiresAt,
+      quota.maxEnvelopes,
+      quota.maxBytes,
+    ]);
+    const byOrd = new Map<number, Row>();
+    for (const r of rows) byOrd.set(Number(r.ord), r);
+    const outcomeOf = new Map<number, StoreOutcome>();
+    const recipients = new Map<string, DeviceAddress & { stored: number }>();
+    unique.forEach((original, k) => {
+      const r = byOrd.get(k + 1);
+      let outcome: StoreOutcome;
+      if (!r) outcome = 'unknown-recipient';
+      else if (r.dup === true) outcome = 'duplicate';
+      else if (r.fits === false) outcome = 'mailbox-full';
+      else if (r.stored === true) outcome = 'stored';
+      else outcome = 'duplicate'; // inserted concurrently by another request
+      outcomeOf.set(original, outcome);
+      if (outcome === 'stored') {
+        const e = envelopes[original] as NewEnvelope;
+        const key = `${e.to}\u0000${e.toDeviceId}`;
+        const seen = recipients.get(key);
+        if (seen) seen.stored++;
+        else recipients.set(key, { username: e.to, deviceId: e.toDeviceId, stored: 1 });
+      }
+    });
+    const outcomes = envelopes.map((_, i) => {
+      const first = repeatOf[i] ?? i;
+      const outcome = outcomeOf.get(first) ?? 'unknown-recipient';
+      return first !== i && outcome === 'stored' ? 'duplicate' : outcome;
+    });
+    return { outcomes, recipients: [...recipients.values()] };
+  }
+
+  async pendingEnvelopes(
+    address: DeviceAddress,
+    afterSeq: number,
+    now: number,
+    limit: number,
+    exclude: readonly string[] = [],
+  ): Promise<StoredEnvelope[]> {
+    const { rows } = await this.query(this.#q.pending, [address.username, address.deviceId, afterSeq, now, [...exclude], limit]);
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      id: String(r.id),
+      from: String(r.sender),
+      fromDeviceId: Number(r.sender_device),
+      body: String(r.body),
+      receivedAt: Number(r.received_at),
+    }));
+  }
+
+  async existingEnvelopes(address: DeviceAddress, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.query(this.#q.existing, [address.username, address.deviceId, [...ids]]);
+    return rows.map((r) => String(r.id));
+  }
+
+  async countPending(address: DeviceAddress, now: number): Promise<number> {
+    const { rows } = await this.query(this.#q.countPending, [address.username, address.deviceId, now]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async ackEnvelopes(address: DeviceAddress, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const { rowCount } = await this.query(this.#q.ack, [address.username, address.deviceId, ids]);
+    return rowCount ?? 0;
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    if (this.#closed) return 0;
+    const { rowCount } = await this.query(this.#q.purge, [now]);
+    return rowCount ?? 0;
+  }
+
+  async deleteAccount(username: string): Promise<DeviceAddress[] | undefined> {
+    return this.tx(async (client) => {
+      const { rows: account } = await this.query(this.#q.lockAccount, [username], client);
+      const accountId = account[0]?.id;
+      if (accountId === undefined) return undefined;
+      const { rows: devices } = await this.query(this.#q.devicesOfAccount, [accountId], client);
+      await this.query(this.#q.deleteMailboxes, [devices.map((d) => Number(d.id))], client);
+      await this.query(this.#q.deleteAccount, [accountId], client); // cascades: devices, prekeys
+      return devices.map((d) => ({ username, deviceId: Number(d.device_id) }));
+    });
+  }
+
+  async countAllPending(now: number): Promise<number> {
+    const { rows } = await this.query(this.#q.countAllPending, [now]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async ping(): Promise<void> {
+    await this.query(this.#q.ping, []);
+  }
+
+  async scrub(): Promise<boolean> {
+    if (this.#closed) return false;
+    const s = `"${this.schema}"`;
+    const client = await this.#pool.connect();
+    const lockKey = `refuge-relay-scrub:${this.schema}`;
+    try {
+      // one node at a time; the others skip this round
+      const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockKey]);
+      if (rows[0]?.ok !== true) return false;
+      try {
+        await client.query(`DELETE FROM ${s}.envelopes e WHERE NOT EXISTS (SELECT 1 FROM ${s}.devices d WHERE d.id = e.device)`);
+        const { rows: size } = await client.query(`SELECT pg_total_relation_size('${s}.envelopes') AS bytes`);
+        if (Number(size[0]?.bytes ?? 0) > this.#scrubMaxBytes) {
+          // too big to lock for a copy: reclaim the dead tuples at least
+          await client.query(`VACUUM ${s}.envelopes`);
+          return false;
+        }
+        await client.query(`SET lock_timeout = ${Math.max(1, Math.floor(this.#scrubLockTimeoutMs))}`);
+        // VACUUM FULL writes a new copy of the table (and its TOAST table and indexes) with live rows only
+        await client.query(`VACUUM (FULL) ${s}.envelopes`);
+        return true;
+      } catch (e) {
+        if ((e as { code?: string }).code === '55P03') return false; // lock_timeout: busy, try next round
+        throw e;
+      } finally {
+        await client.query('RESET lock_timeout').catch(() => {});
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => {});
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+}
+
+/** Every statement, named (prepared once per connection) and qualified with the schema `s` (already quoted). */
+function queries(s: string) {
+  const name = (n: string) => `refuge_${n}_${s.replace(/\W/g, '')}`;
+  const q = (n: string, text: string) => ({ name: name(n), text });
+  const deviceOf = `(SELECT d.id FROM ${s}.devices d JOIN ${s}.accounts a ON a.id = d.account_id WHERE a.username = $1 AND d.device_id = $2)`;
+  return {
+    insertAccount: q('insert_account', `INSERT INTO ${s}.accounts (username, created_day) VALUES ($1, $2::date) ON CONFLICT (username) DO NOTHING RETURNING id`),
+    accountExists: q('account_exists', `SELECT 1 FROM ${s}.accounts WHERE username = $1`),
+    lockAccount: q('lock_account', `SELECT id FROM ${s}.accounts WHERE username = $1 FOR UPDATE`),
+    deleteAccount: q('delete_account', `DELETE FROM ${s}.accounts WHERE id = $1`),
+    deleteMailboxes: q('delete_mailboxes', `DELETE FROM ${s}.envelopes WHERE device = ANY($1::bigint[])`),
+    device: q(
+      'device',
+      `SELECT d.id, d.identity_key FROM ${s}.devices d JOIN ${s}.accounts a ON a.id = d.account_id WHERE a.username = $1 AND d.device_id = $2`,
+    ),
+    deviceForUpdate: q(
+      'device_for_update',
+      `SELECT d.id, d.identity_key FROM ${s}.devices d JOIN ${s}.accounts a ON a.id = d.account_id WHERE a.username = $1 AND d.device_id = $2 FOR UPDATE OF d`,
+    ),
+    devicesOfUser: q(
+      'devices_of_user',
+      `SELECT d.* FROM ${s}.devices d JOIN ${s}.accounts a ON a.id = d.account_id WHERE a.username = $1 ORDER BY d.device_id`,
+    ),
+    devicesOfAccount: q('devices_of_account', `SELECT id, device_id FROM ${s}.devices WHERE account_id = $1 ORDER BY device_id`),
+    insertDevice: q(
+      'insert_device',
+      `INSERT INTO ${s}.devices (account_id, device_id, identity_key, signed_prekey_id, signed_prekey, signed_prekey_sig, kyber_lr_id, kyber_lr, kyber_lr_sig)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+    ),
+    updateDeviceKeys: q(
+      'update_device_keys',
+      `UPDATE ${s}.devices SET signed_prekey_id = $1, signed_prekey = $2, signed_prekey_sig = $3, kyber_lr_id = $4, kyber_lr = $5, kyber_lr_sig = $6 WHERE id = $7`,
+    ),
+    deleteOneTime: q('delete_one_time', `DELETE FROM ${s}.one_time_prekeys WHERE device = $1`),
+    deleteKyber: q('delete_kyber', `DELETE FROM ${s}.kyber_prekeys WHERE device = $1`),
+    insertOneTime: q(
+      'insert_one_time',
+      `INSERT INTO ${s}.one_time_prekeys (device, key_id, public_key) SELECT $1, k, p FROM unnest($2::bigint[], $3::text[]) AS t(k, p)
+       ON CONFLICT (device, key_id) DO UPDATE SET public_key = excluded.public_key`,
+    ),
+    insertKyber: q(
+      'insert_kyber',
+      `INSERT INTO ${s}.kyber_prekeys (device, key_id, public_key, signature) SELECT $1, k, p, g FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(k, p, g)
+       ON CONFLICT (device, key_id) DO UPDATE SET public_key = excluded.public_key, signature = excluded.signature`,
+    ),
+    counts: q(
+      'counts',
+      `SELECT (SELECT count(*) FROM ${s}.one_time_prekeys WHERE device = $1) AS otp, (SELECT count(*) FROM ${s}.kyber_prekeys WHERE device = $1) AS kyber`,
+    ),
+    takeOneTime: q(
+      'take_one_time',
+      `DELETE FROM ${s}.one_time_prekeys WHERE (device, key_id) =
+         (SELECT device, key_id FROM ${s}.one_time_prekeys WHERE device = $1 ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING key_id, public_key`,
+    ),
+    takeKyber: q(
+      'take_kyber',
+      `DELETE FROM ${s}.kyber_prekeys WHERE (device, key_id) =
+         (SELECT device, key_id FROM ${s}.kyber_prekeys WHERE device = $1 ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING key_id, public_key, signature`,
+    ),
+    // One batch from one sender, in one statement: resolve each recipient device, set aside ids
+    // already waiting there, count what each mailbox holds, admit envelopes in order while the
+    // mailbox stays within the quota, insert them. Returns one row per envelope whose recipient exists.
+    storeEnvelopes: q(
+      'store_envelopes',
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) WITH ORDINALITY AS t(username, device_id, id, body, ord)
+       ), target AS (
+         SELECT i.ord, d.id AS device, i.id, i.body, octet_length(i.body) AS size,
+                EXISTS (SELECT 1 FROM ${s}.envelopes e WHERE e.device = d.id AND e.id = i.id) AS dup
+         FROM input i
+         JOIN ${s}.accounts a ON a.username = i.username
+         JOIN ${s}.devices d ON d.account_id = a.id AND d.device_id = i.device_id
+       ), usage AS (
+         SELECT u.device, count(e.seq) AS n, coalesce(sum(e.size), 0) AS bytes
+         FROM (SELECT DISTINCT device FROM target WHERE NOT dup) u
+         LEFT JOIN ${s}.envelopes e ON e.device = u.device
+         GROUP BY u.device
+       ), ranked AS (
+         SELECT t.ord, t.device, t.id, t.body, t.size,
+                (u.n + row_number() OVER w) <= $9::bigint AND (u.bytes + sum(t.size) OVER w) <= $10::bigint AS fits
+         FROM target t JOIN usage u ON u.device = t.device
+         WHERE NOT t.dup
+         WINDOW w AS (PARTITION BY t.device ORDER BY t.ord)
+       ), ins AS (
+         INSERT INTO ${s}.envelopes (device, id, sender, sender_device, body, size, received_at, expires_at)
+         SELECT device, id, $5, $6, body, size, $7, $8 FROM ranked WHERE fits ORDER BY ord
+         ON CONFLICT (device, id) DO NOTHING
+         RETURNING device, id
+       )
+       SELECT t.ord, t.dup, r.fits, (ins.id IS NOT NULL) AS stored
+       FROM target t
+       LEFT JOIN ranked r ON r.ord = t.ord
+       LEFT JOIN ins ON ins.device = t.device AND ins.id = t.id`,
+    ),
+    pending: q(
+      'pending',
+      `SELECT seq, id, sender, sender_device, body, received_at FROM ${s}.envelopes
+       WHERE device = ${deviceOf} AND seq > $3 AND expires_at > $4 AND id <> ALL($5::text[])
+       ORDER BY seq LIMIT $6`,
+    ),
+    existing: q('existing', `SELECT id FROM ${s}.envelopes WHERE device = ${deviceOf} AND id = ANY($3::text[])`),
+    countPending: q('count_pending', `SELECT count(*) AS n FROM ${s}.envelopes WHERE device = ${deviceOf} AND expires_at > $3`),
+    countAllPending: q('count_all_pending', `SELECT count(*) AS n FROM ${s}.envelopes WHERE expires_at > $1`),
+    ack: q('ack', `DELETE FROM ${s}.envelopes WHERE device = ${deviceOf} AND id = ANY($3::text[])`),
+    purge: q('purge', `DELETE FROM ${s}.envelopes WHERE expires_at <= $1`),
+    ping: q('ping', 'SELECT 1'),
+  };
+}
