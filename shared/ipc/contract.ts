@@ -24,6 +24,7 @@ import { backupChannels } from './channels/backup.js';
 import { presenceChannels } from './channels/presence.js';
 import { verifyChannels } from './channels/verify.js';
 import { groupsChannels } from './channels/groups.js';
+import { appShellChannels } from './channels/app-shell.js';
 
 export * from './schemas.js';
 
@@ -61,19 +62,29 @@ const coreChannels = {
   'conversations.list': channel(Empty, z.array(ConversationSummarySchema), 'Conversations, most recent activity first.'),
   'conversations.markRead': channel(z.object({ conversationId: z.string() }), Ok, 'Clears the unread count.'),
   'messages.list': channel(
-    z.object({
-      conversationId: z.string(),
-      /** page backwards from this message id (exclusive); omit for the newest page */
-      before: z.string().optional(),
-      limit: z.number().int().min(1).max(500).default(50),
-    }),
+    z
+      .object({
+        conversationId: z.string(),
+        /** page backwards from this message id (exclusive); omit for the newest page */
+        before: z.string().optional(),
+        /** page forwards from this message id (exclusive), e.g. after search.around; not with `before` */
+        after: z.string().optional(),
+        limit: z.number().int().min(1).max(500).default(50),
+      })
+      .refine((r) => r.before === undefined || r.after === undefined, { path: ['after'], message: 'before or after, not both' }),
+    /** hasMore: more messages in the paging direction (older; newer with `after`) */
     z.object({ messages: z.array(MessageSchema), hasMore: z.boolean() }),
-    'A page of messages, oldest first, ending at the newest (or just before `before`).',
+    'A page of messages, oldest first: the newest, the ones just before `before`, or just after `after`.',
   ),
   'messages.send': channel(
-    z.object({ conversationId: z.string(), text: MessageText }),
+    z.object({
+      conversationId: z.string(),
+      text: MessageText,
+      /** the id of a message in the same conversation this one replies to */
+      replyTo: z.string().min(1).max(64).optional(),
+    }),
     MessageSchema,
-    'Encrypts for every recipient device and queues the envelopes in the outbox, in one transaction.',
+    'Encrypts for every recipient device and queues the envelopes in the outbox, in one transaction. Refused with IDENTITY_CHANGED while the peer has an unaccepted new identity key.',
   ),
   'envelopes.receive': channel(
     z.object({ envelopes: z.array(DeliveredEnvelopeSchema).max(500) }),
@@ -107,6 +118,7 @@ export const contract = {
   ...presenceChannels,
   ...verifyChannels,
   ...groupsChannels,
+  ...appShellChannels,
 } as const;
 
 export type Contract = typeof contract;

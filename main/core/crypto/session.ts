@@ -19,7 +19,7 @@ import {
   WIRE_VERSION,
 } from './constants.js';
 import { CryptoError } from './errors.js';
-import { chainStep, messageKeyFromSeed, open as aeadOpen, seal } from './fast.js';
+import { chainStep, messageKeyFromSeed, openMessage, sealMessage } from './fast.js';
 import { hkdfSha256, kdfCk, kdfRk } from './kdf.js';
 import {
   decodeAndVerifyBundle,
@@ -114,10 +114,10 @@ interface ParsedMessage {
   dh: Uint8Array;
   pn: number;
   n: number;
-  nonce: Uint8Array;
-  /** every byte before the AEAD body (authenticated as associated data) */
-  header: Uint8Array;
-  body: Uint8Array;
+  /** the whole message */
+  bytes: Uint8Array;
+  /** length of everything before the AEAD body (authenticated as associated data; ends with the nonce) */
+  headerLen: number;
 }
 
 function checkKind(ciphertext: Uint8Array): number {
@@ -155,9 +155,8 @@ function parseMessage(c: Uint8Array): ParsedMessage {
     dh: c.subarray(start, start + 32),
     pn: readU32(c, start + 32),
     n: readU32(c, start + 36),
-    nonce: c.subarray(start + 40, headerEnd),
-    header: c.subarray(0, headerEnd),
-    body: c.subarray(headerEnd),
+    bytes: c,
+    headerLen: headerEnd,
   };
 }
 
@@ -210,7 +209,7 @@ function dh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
 
 /** Opens a message's AEAD body with `key` (wiped after): AD = session AD || every byte before the body. */
 function open(key: Uint8Array, s: SessionState, m: ParsedMessage): Uint8Array {
-  const plaintext = aeadOpen(key, m.nonce, s.ad, m.header, m.body);
+  const plaintext = openMessage(key, s.ad, m.bytes, m.headerLen);
   sodium.memzero(key);
   if (!plaintext) throw new CryptoError('DECRYPT_FAILED', 'message authentication failed');
   return plaintext;
@@ -387,17 +386,8 @@ export function encryptMessage(session: SessionState, plaintext: Uint8Array, _no
   const step = chainStep(send.key);
   const key = step.messageKey;
   const prefix = session.pendingPrekey ?? RATCHET_PREFIX;
-  const headerLen = prefix.length + RATCHET_HEADER_LEN;
-  const ciphertext = new Uint8Array(headerLen + plaintext.length + SIZES.tag);
-  ciphertext.set(prefix, 0);
-  const o = prefix.length;
-  ciphertext.set(session.dhs.publicKey, o);
-  writeU32(ciphertext, o + 32, session.pn);
-  writeU32(ciphertext, o + 36, send.n);
-  const nonce = randomNonce();
-  ciphertext.set(nonce, o + 40);
-  // AD = session AD || header; the sealed body goes right after the header.
-  seal(key, nonce, session.ad, ciphertext.subarray(0, headerLen), plaintext, ciphertext, headerLen);
+  // header = prefix || ratchet key || PN || N || nonce; AD = session AD || header; then the body.
+  const ciphertext = sealMessage(key, session.ad, prefix, session.dhs.publicKey, session.pn, send.n, randomNonce(), plaintext);
   sodium.memzero(key);
   return { session: { ...session, send: { key: step.chainKey, n: send.n + 1 } }, ciphertext };
 }

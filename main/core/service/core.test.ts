@@ -67,4 +67,30 @@ describe('Core', () => {
       bob.core.close();
     }
   });
+
+  it('rejects an envelope whose body is not base64url and stores the rest of its batch', async () => {
+    const alice = await readyCore('alice');
+    const bob = await readyCore('bob');
+    try {
+      const bundle = {
+        username: 'bob',
+        deviceId: 1,
+        identityKey: bob.registration.keys.identityKey,
+        signedPrekey: bob.registration.keys.signedPrekey,
+        kyberPrekey: { ...bob.registration.keys.kyberLastResort, lastResort: true },
+      };
+      const { conversationId } = await alice.core.handle('contacts.add', { bundles: [bundle] });
+      await alice.core.handle('messages.send', { conversationId, text: 'still arrives' });
+      const [sent] = (await alice.core.handle('outbox.pending', { limit: 10 })).envelopes;
+      // The relay checks only the alphabet, so a body of 5 characters gets through to Bob.
+      const bad = { id: crypto.randomUUID(), from: 'alice', fromDeviceId: 1, body: 'AAAAA', receivedAt: 1 };
+      const good = { id: sent?.id ?? '', from: 'alice', fromDeviceId: 1, body: sent?.body ?? '', receivedAt: 1 };
+      const { results } = await bob.core.handle('envelopes.receive', { envelopes: [bad, good] });
+      expect(results.map((r) => r.outcome)).toEqual(['rejected', 'stored']);
+      expect(results[1]?.message?.text).toBe('still arrives');
+    } finally {
+      alice.core.close();
+      bob.core.close();
+    }
+  });
 });

@@ -7,7 +7,6 @@ import {
   type AppStatus,
   type Channel,
   type CoreChannel,
-  type ContactSchema,
   type ConversationSummary,
   type EnvelopeResult,
   type Message,
@@ -15,8 +14,7 @@ import {
   type Registration,
   type ResponseOf,
 } from '../../../shared/ipc/contract.js';
-import type { z } from 'zod';
-import { fromBase64url, toBase64url } from '../../../shared/encoding/base64url.js';
+import { Base64Error, fromBase64url, toBase64url } from '../../../shared/encoding/base64url.js';
 import { authMessage } from '../../../shared/protocol/auth.js';
 import type { DeliveredEnvelope, OutgoingEnvelope } from '../../../shared/protocol/envelope.js';
 import { canonicalUsername, isValidUsername } from '../../../shared/protocol/username.js';
@@ -58,12 +56,15 @@ import { decodePayload, encodePayload, PayloadError, type Payload } from './payl
 import { toRefugeError } from './errors.js';
 import type { AreaHandlers, CoreContext, Handler } from './context.js';
 import { searchHandlers } from './search.js';
-import { lockHandlers } from './lock.js';
+import { lockHandlers, needsPassphrase, PassphraseAttempts } from './lock.js';
 import { settingsHandlers } from './settings.js';
 import { backupHandlers } from './backup.js';
-import { presenceHandlers } from './presence.js';
-import { verifyHandlers } from './verify.js';
-import { groupsHandlers } from './groups.js';
+import { markConversationRead, onIncomingText, presenceHandlers, PresenceState, receiveControl, replyTarget, withReplies } from './presence.js';
+import { assertSendable, contactView, recordIdentityFromBundles, toContactView, verifyHandlers } from './verify.js';
+import { changedIdentities, getPendingSession, mutedConversations, pendingIdentityKey, recordPendingIdentity, setReplyTo } from '../store/social.js';
+import { appShellHandlers } from './app-shell.js';
+import { forgetKeysSentTo } from '../store/groups.js';
+import { conversationKind, groupsHandlers, isGroupPayload, receiveGroupPayload, sendGroupText, withGroupEvents, type GroupEnv } from './groups.js';
 
 export const ONE_TIME_PREKEY_BATCH = 100;
 export const KYBER_ONE_TIME_BATCH = 20;
@@ -81,6 +82,8 @@ export interface CoreOptions {
   /** true where no OS keychain protects the key, so unlocking needs the user's passphrase */
   passphraseRequired: boolean;
   now?: () => number;
+  /** the unread count for the dock/taskbar badge and tray (app.setBadgeCount); Electron sets it */
+  onBadgeCount?: (count: number) => void;
 }
 
 type Handlers = { [C in Channel]: Handler<C> };
@@ -93,8 +96,12 @@ interface Unlocked {
 export class Core {
   private unlocked: Unlocked | null = null;
   private identityCache: IdentityKeyPair | null = null;
+  /** typing indicators (in memory only) */
+  private readonly presence = new PresenceState();
   private readonly now: () => number;
   private readonly handlers: Handlers;
+  /** wrong-passphrase throttle shared by vault.unlock and the lock.* channels */
+  private readonly attempts = new PassphraseAttempts(() => this.now());
 
   private constructor(private readonly options: CoreOptions) {
     this.now = options.now ?? Date.now;
@@ -111,12 +118,13 @@ export class Core {
     this.handlers = {
       ...this.buildHandlers(),
       ...searchHandlers(context),
-      ...lockHandlers(context),
+      ...lockHandlers(context, this.attempts),
       ...settingsHandlers(context),
       ...backupHandlers(context),
-      ...presenceHandlers(context),
+      ...presenceHandlers(context, this.presence),
       ...verifyHandlers(context),
       ...groupsHandlers(context),
+      ...appShellHandlers(context),
     };
   }
 
@@ -172,7 +180,11 @@ export class Core {
           signature: toBase64url(signWithIdentity(this.identity(store), message)),
         };
       },
-      'contacts.list': () => this.requireReady().listContacts().map(toContact),
+      'contacts.list': () => {
+        const store = this.requireReady();
+        const changed = changedIdentities(store);
+        return store.listContacts().map((row) => toContactView(row, changed.has(row.username)));
+      },
       'contacts.add': (req) => this.addContact(req.bundles),
       'contacts.safetyNumber': (req) => {
         const store = this.requireReady();
@@ -188,16 +200,18 @@ export class Core {
       },
       'conversations.list': () => this.listConversations(),
       'conversations.markRead': (req) => {
-        this.requireReady().markConversationRead(req.conversationId);
+        // Also queues a read receipt for the newly read messages (if the receipts setting is on).
+        markConversationRead(this.requireReady(), req.conversationId, this.now());
         return { ok: true as const };
       },
       'messages.list': (req) => {
         const store = this.requireReady();
         if (!store.getConversation(req.conversationId)) throw new RefugeError('UNKNOWN_CONVERSATION', 'That conversation does not exist.');
-        const page = store.listMessages(req.conversationId, { before: req.before, limit: req.limit });
-        return { messages: page.messages.map(toMessage), hasMore: page.hasMore };
+        const page = store.listMessages(req.conversationId, { before: req.before, after: req.after, limit: req.limit });
+        const messages = withReplies(store, page.messages.map(toMessage));
+        return { messages: withGroupEvents(store, this.requireAccount(store).username, messages), hasMore: page.hasMore };
       },
-      'messages.send': (req) => this.sendText(req.conversationId, req.text),
+      'messages.send': (req) => this.sendText(req.conversationId, req.text, req.replyTo),
       'envelopes.receive': (req) => ({ results: this.receive(req.envelopes) }),
       'outbox.pending': (req) => ({
         envelopes: this.requireReady()
@@ -227,7 +241,7 @@ export class Core {
   // ---- profile lifecycle ----------------------------------------------------
 
   private status(): AppStatus {
-    const base = { passphraseRequired: this.options.passphraseRequired };
+    const base = { passphraseRequired: needsPassphrase(this.options) };
     if (!this.unlocked) {
       if (!vaultExists(this.options.profileDir)) {
         return { ...base, state: 'no-account', serverUrl: this.options.defaultServerUrl };
@@ -352,14 +366,25 @@ export class Core {
   private async unlock(passphrase: string | undefined): Promise<AppStatus> {
     if (this.unlocked) return this.status();
     if (!vaultExists(this.options.profileDir)) throw new RefugeError('NO_PROFILE', 'There is no profile here yet.');
-    if (this.options.passphraseRequired && !passphrase) throw new RefugeError('PASSPHRASE_REQUIRED', 'Enter your passphrase.');
-    const key = await unlockVault(this.options.profileDir, this.options.protector(passphrase));
-    this.unlocked = { store: openStore(this.options.profileDir, key), key };
+    if (needsPassphrase(this.options) && !passphrase) throw new RefugeError('PASSPHRASE_REQUIRED', 'Enter your passphrase.');
+    // Wrong passphrases in a row make the next attempts wait (TOO_MANY_ATTEMPTS); see lock.ts.
+    const key = await this.attempts.run(() => unlockVault(this.options.profileDir, this.options.protector(passphrase)));
+    if (this.unlocked) {
+      key.fill(0); // a concurrent unlock got there first
+      return this.status();
+    }
+    try {
+      this.unlocked = { store: openStore(this.options.profileDir, key), key };
+    } catch (error) {
+      key.fill(0); // e.g. NEWER_SCHEMA: nothing was opened
+      throw error;
+    }
     return this.status();
   }
 
   private lock(): void {
     if (!this.unlocked) return;
+    this.presence.clear();
     this.unlocked.store.close();
     this.unlocked.key.fill(0);
     this.identityCache?.privateKey.fill(0);
@@ -386,6 +411,12 @@ export class Core {
     return account;
   }
 
+  /** What groups.ts needs to send and receive. */
+  private groupEnv(store: Store, now: number): GroupEnv {
+    const account = this.requireAccount(store);
+    return { store, me: account.username, deviceId: account.deviceId, identity: this.identity(store), now };
+  }
+
   private identity(store: Store): IdentityKeyPair {
     if (!this.identityCache) this.identityCache = deserializeIdentity(this.requireAccount(store).identity);
     return this.identityCache;
@@ -408,12 +439,15 @@ export class Core {
     }
     const identityKey = fromBase64url(first.identityKey);
     const known = store.getContact(username);
-    if (known && !equalBytes(toBytes(known.identityKey), identityKey)) {
-      throw new RefugeError('IDENTITY_CHANGED', `${username}'s safety number has changed. Verify it before continuing.`);
-    }
     const now = this.now();
     const identity = this.identity(store);
     return store.transaction(() => {
+      if (known && !equalBytes(toBytes(known.identityKey), identityKey)) {
+        // A new identity for a known contact: held as pending until the user accepts it (verify.ts).
+        recordIdentityFromBundles(store, identity, username, identityKey, bundles, now);
+        const conversation = store.getOrCreateDirectConversation(username, now);
+        return { contact: contactView(store, store.getContact(username) ?? known), conversationId: conversation.id };
+      }
       const contact = known ?? { username, identityKey, verified: false, addedAt: now };
       if (!known) store.upsertContact(contact);
       const existingDevices = new Set(store.listSessionDevices(username));
@@ -422,17 +456,20 @@ export class Core {
         store.putSession(username, bundle.deviceId, serializeSession(initiateSession(identity, bundle, now)));
       }
       const conversation = store.getOrCreateDirectConversation(username, now);
-      return { contact: toContact(contact), conversationId: conversation.id };
+      return { contact: contactView(store, contact), conversationId: conversation.id };
     });
   }
 
   // ---- messages ---------------------------------------------------------------
 
-  private sendText(conversationId: string, text: string): Message {
+  private sendText(conversationId: string, text: string, replyTo?: string): Message {
     const store = this.requireReady();
     const conversation = store.getConversation(conversationId);
     if (!conversation) throw new RefugeError('UNKNOWN_CONVERSATION', 'That conversation does not exist.');
+    if (conversation.kind === 'group') return sendGroupText(this.groupEnv(store, this.now()), conversationId, text);
     const peer = conversation.peer;
+    assertSendable(store, peer); // IDENTITY_CHANGED until the user accepts the new key
+    const reply = replyTo === undefined ? null : replyTarget(store, conversationId, replyTo);
     const devices = store.listSessionDevices(peer);
     if (devices.length === 0) throw new RefugeError('NO_SESSION', `There is no secure session with ${peer} yet.`);
     const now = this.now();
@@ -446,12 +483,14 @@ export class Core {
       receivedAt: null,
       status: 'sending',
     };
-    const plaintext = encodePayload({ v: 1, type: 'text', id: row.id, text, sentAt: now });
+    const plaintext = encodePayload({ v: 1, type: 'text', id: row.id, text, sentAt: now, ...(reply ? { replyTo: reply.id } : {}) });
     store.transaction(() => {
       store.insertMessage(row);
+      if (reply) setReplyTo(store, row.id, reply.id);
       store.enqueueOutbox(this.encryptForDevices(store, peer, devices, plaintext, row.id, now));
     });
-    return toMessage(row);
+    this.presence.sentMessage(conversationId);
+    return { ...toMessage(row), replyTo: reply };
   }
 
   /** Encrypts one plaintext per device and advances each session; call inside a transaction. */
@@ -475,8 +514,9 @@ export class Core {
     const identity = this.identity(store);
     const now = this.now();
     const receipts = new Map<string, { peer: string; deviceId: number; ids: string[] }>();
-    const results = store.transaction(() =>
-      envelopes.map((envelope): EnvelopeResult => {
+    // One transaction, so one commit (one fsync) per batch, receipts included (bench: store, startup).
+    return store.transaction(() => {
+      const results = envelopes.map((envelope): EnvelopeResult => {
         if (store.hasProcessedEnvelope(envelope.id)) return { id: envelope.id, outcome: 'duplicate' };
         const result = this.receiveOne(store, identity, envelope, now);
         store.markEnvelopeProcessed(envelope.id, now);
@@ -487,18 +527,24 @@ export class Core {
           receipts.set(key, entry);
         }
         return result.result;
-      }),
-    );
-    if (receipts.size > 0) {
-      // Receipts are best-effort: losing one to a crash only leaves a message shown as "sent".
-      store.transaction(() => {
-        for (const { peer, deviceId, ids } of receipts.values()) {
-          const plaintext = encodePayload({ v: 1, type: 'receipt', kind: 'delivered', ids });
-          store.enqueueOutbox(this.encryptForDevices(store, peer, [deviceId], plaintext, null, now));
-        }
       });
-    }
-    return results;
+      if (receipts.size > 0) {
+        // Receipts are best-effort: losing one only leaves a message shown as "sent". In their own
+        // savepoint, and a failure is dropped, so it can neither undo nor block the messages (a
+        // batch that failed on every redelivery would never be acked).
+        try {
+          store.transaction(() => {
+            for (const { peer, deviceId, ids } of receipts.values()) {
+              const plaintext = encodePayload({ v: 1, type: 'receipt', kind: 'delivered', ids });
+              store.enqueueOutbox(this.encryptForDevices(store, peer, [deviceId], plaintext, null, now));
+            }
+          });
+        } catch {
+          // dropped, see above; if SQLite itself gave up the transaction, the commit below throws
+        }
+      }
+      return results;
+    });
   }
 
   private receiveOne(
@@ -510,6 +556,8 @@ export class Core {
     const from = canonicalUsername(envelope.from);
     const reject = (reason: string) => ({ result: { id: envelope.id, outcome: 'rejected' as const, reason } });
     let decrypted: { session: SessionState; plaintext: Uint8Array; consumed?: { oneTimePrekeyId: number | null; kyberPrekeyId: number | null } };
+    /** set when a known contact's prekey message carries a different identity key */
+    let changedKey: Uint8Array | null = null;
     try {
       const ciphertext = fromBase64url(envelope.body);
       const existingRecord = store.getSession(from, envelope.fromDeviceId);
@@ -518,15 +566,23 @@ export class Core {
         const info = prekeyMessageInfo(ciphertext);
         const contact = store.getContact(from);
         if (contact && !equalBytes(toBytes(contact.identityKey), info.senderIdentityKey)) {
-          return reject('IDENTITY_CHANGED');
+          // A changed identity: let the message in on a pending session and hold sending (verify.ts).
+          changedKey = info.senderIdentityKey;
+          const pendingRecord = getPendingSession(store, from, envelope.fromDeviceId);
+          const pending = pendingRecord ? deserializeSession(pendingRecord) : null;
+          decrypted = this.tryExisting(pending, ciphertext, now) ?? acceptPrekeyMessage(this.responderKeys(store, identity), ciphertext, now);
+        } else {
+          decrypted = this.tryExisting(existing, ciphertext, now) ?? acceptPrekeyMessage(this.responderKeys(store, identity), ciphertext, now);
         }
-        decrypted = this.tryExisting(existing, ciphertext, now) ?? acceptPrekeyMessage(this.responderKeys(store, identity), ciphertext, now);
       } else {
         if (!existing) return reject('NO_SESSION');
         decrypted = decryptMessage(existing, ciphertext, now);
       }
     } catch (error) {
       if (error instanceof CryptoError) return reject(error.code);
+      // A body that is not base64url (the relay only checks its alphabet) is undecryptable, not a
+      // failure of the batch: thrown, it would fail the whole batch on every redelivery.
+      if (error instanceof Base64Error) return reject('MALFORMED');
       throw error;
     }
 
@@ -541,17 +597,23 @@ export class Core {
     // The message authenticated: commit the session and any consumed one-time prekeys.
     const remoteIdentity = sessionInfo(decrypted.session).remoteIdentityKey;
     if (!store.getContact(from)) store.upsertContact({ username: from, identityKey: remoteIdentity, verified: false, addedAt: now });
-    store.putSession(from, envelope.fromDeviceId, serializeSession(decrypted.session));
+    if (changedKey) {
+      recordPendingIdentity(store, from, changedKey, { deviceId: envelope.fromDeviceId, record: serializeSession(decrypted.session) });
+    } else {
+      store.putSession(from, envelope.fromDeviceId, serializeSession(decrypted.session));
+    }
     if (decrypted.consumed?.oneTimePrekeyId != null) store.deletePrekey('onetime', decrypted.consumed.oneTimePrekeyId);
     if (decrypted.consumed?.kyberPrekeyId != null) store.deletePrekey('kyber', decrypted.consumed.kyberPrekeyId);
+    // A new session from them (first contact, reinstall, restore): our group sender keys go with our next group message.
+    if (decrypted.consumed) forgetKeysSentTo(store, from);
 
-    if (payload.type === 'receipt') {
-      const conversation = store.getOrCreateDirectConversation(from, now);
-      const own = payload.ids.filter((id) => {
-        const message = store.getMessage(id);
-        return message !== undefined && message.outgoing && message.conversationId === conversation.id;
-      });
-      if (own.length > 0) store.updateMessageStatus(own, 'delivered');
+    // A contact restored from a backup started a fresh session (backup.ts): committing it was the point.
+    if (payload.type === 'session') return { result: { id: envelope.id, outcome: 'stored' } };
+    // Group control and group messages: groups.ts.
+    if (isGroupPayload(payload)) return { result: receiveGroupPayload(this.groupEnv(store, now), envelope, payload) };
+    if (payload.type !== 'text') {
+      // receipts (delivered, read) and typing: presence.ts
+      receiveControl(store, this.presence, from, payload, now);
       return { result: { id: envelope.id, outcome: 'stored' } };
     }
 
@@ -567,7 +629,11 @@ export class Core {
       status: 'received',
     };
     if (!store.insertMessage(row)) return { result: { id: envelope.id, outcome: 'duplicate' } };
-    return { result: { id: envelope.id, outcome: 'stored', message: toMessage(row) }, receiptFor: payload.id };
+    onIncomingText(store, this.presence, row, payload.replyTo);
+    const [message] = withReplies(store, [toMessage(row)]);
+    // Nothing goes out to an identity the user has not accepted, not even a delivery receipt.
+    const held = pendingIdentityKey(store, from) !== null;
+    return { result: { id: envelope.id, outcome: 'stored', message: message ?? toMessage(row) }, ...(held ? {} : { receiptFor: payload.id }) };
   }
 
   /** A prekey message may belong to a session we already accepted (the sender has not seen our reply yet). */
@@ -591,13 +657,19 @@ export class Core {
   }
 
   private listConversations(): ConversationSummary[] {
-    return this.requireReady()
+    const store = this.requireReady();
+    const muted = mutedConversations(store);
+    const changed = changedIdentities(store);
+    return store
       .listConversationSummaries()
       .map(({ conversation, lastMessage }) => ({
         id: conversation.id,
         peer: conversation.peer,
         unreadCount: conversation.unreadCount,
         updatedAt: conversation.updatedAt,
+        muted: muted.has(conversation.id),
+        identityChanged: changed.has(conversation.peer),
+        ...conversationKind(store, conversation),
         lastMessage: lastMessage
           ? { text: lastMessage.text, outgoing: lastMessage.outgoing, sentAt: lastMessage.sentAt, status: lastMessage.status }
           : null,
@@ -618,10 +690,6 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
   return diff === 0;
-}
-
-function toContact(row: { username: string; identityKey: Uint8Array; verified: boolean; addedAt: number }): z.infer<typeof ContactSchema> {
-  return { username: row.username, identityKey: toBase64url(toBytes(row.identityKey)), verified: row.verified, addedAt: row.addedAt };
 }
 
 function toMessage(row: MessageRow): Message {

@@ -1,0 +1,12 @@
+import { startTestRelay, makeDevice, registerDevice, authDevice, envelope } from '../server/testkit.js';
+const relay = await startTestRelay();
+const a = await makeDevice('alice'), b = await makeDevice('bob');
+const ac = await registerDevice(relay.url, a); (await registerDevice(relay.url, b)).close();
+const { client: bc, inbox } = await authDevice(relay.url, b);
+await ac.sendEnvelopes([envelope('bob')]);
+const first = await inbox.nextBatch();
+await bc.ack(first.envelopes.map((e) => e.id));
+await ac.sendEnvelopes([envelope('bob')]);
+const second = await Promise.race([inbox.nextBatch().then(() => 'delivered'), new Promise((r) => setTimeout(() => r('NOT delivered within 2 s'), 2000))]);
+console.log('second envelope:', second, '; pending in mailbox:', await relay.storage.countPending({ username: 'bob', deviceId: 1 }, Date.now()));
+ac.close(); bc.close(); await relay.dispose(); process.exit(0);
