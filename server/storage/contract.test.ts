@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDevice, type TestDevice } from '../testkit.js';
 import { createTestDatabase, probeServices, type TestDatabase } from '../services-testkit.js';
@@ -97,6 +98,40 @@ function contract(open: () => Promise<RelayStorage>, close: (s: RelayStorage) =>
     }
   });
 
+  it('a reader keeping a cursor never skips an envelope, even with concurrent writers (seqOrderedCommits)', async () => {
+    expect(storage.seqOrderedCommits).toBe(true);
+    const senders = ['alice', 'bob', 'dave_w', 'erin_w', 'frank_w', 'gina_w'];
+    for (const name of senders.slice(2)) await account(name);
+    const stored: string[] = [];
+    const seen: string[] = [];
+    let cursor = 0;
+    let writing = true;
+    const reader = (async () => {
+      while (writing) {
+        for (const e of await storage.pendingEnvelopes(from('carol'), cursor, T0, 1000)) {
+          seen.push(e.id);
+          cursor = e.seq;
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    await Promise.all(
+      senders.map(async (name) => {
+        for (let i = 0; i < 25; i++) {
+          const batch = Array.from({ length: 4 }, () => env('carol'));
+          await storage.storeEnvelopes(from(name), batch, T0, T0 + HOUR);
+          stored.push(...batch.map((e) => e.id));
+        }
+      }),
+    );
+    writing = false;
+    await reader;
+    for (const e of await storage.pendingEnvelopes(from('carol'), cursor, T0, 1000)) seen.push(e.id);
+    expect(seen.sort()).toEqual(stored.sort());
+    const left = await storage.pendingEnvelopes(from('carol'), 0, T0, 1000);
+    await storage.ackEnvelopes(from('carol'), left.map((e) => e.id));
+  });
+
   it('never returns an expired envelope; purge deletes it', async () => {
     const old = env('bob');
     const fresh = env('bob');
@@ -170,8 +205,32 @@ describeWithServices(services, 'PostgreSQL storage', () => {
       return a;
     },
     async (s) => {
-      await s.close();
-      await db.drop();
+      // the per-mailbox counters the quota reads agree with the mailboxes themselves, after all of the above
+      const waiting = [env('bob', 'abc'), env('bob', 'defg'), env('carol', 'hi')];
+      await s.storeEnvelopes({ username: 'alice', deviceId: 1 }, waiting, T0, T0 + HOUR);
+      await s.ackEnvelopes({ username: 'bob', deviceId: 1 }, [waiting[0]?.id as string]);
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        const { rows: bob } = await client.query(
+          "SELECT m.envelopes, m.bytes FROM relay_a.mailboxes m JOIN relay_a.devices d ON d.id = m.device JOIN relay_a.accounts a ON a.id = d.account_id WHERE a.username = 'bob'",
+        );
+        expect(bob).toEqual([{ envelopes: '1', bytes: '4' }]);
+        const { rows } = await client.query(
+          `SELECT m.envelopes AS counted, coalesce(e.n, 0) AS actual, m.bytes AS counted_bytes, coalesce(e.b, 0) AS actual_bytes
+           FROM relay_a.mailboxes m
+           LEFT JOIN (SELECT device, count(*) AS n, sum(size) AS b FROM relay_a.envelopes GROUP BY device) e ON e.device = m.device`,
+        );
+        const { rows: uncounted } = await client.query(
+          'SELECT DISTINCT device FROM relay_a.envelopes WHERE device NOT IN (SELECT device FROM relay_a.mailboxes)',
+        );
+        expect(rows.filter((r) => String(r.counted) !== String(r.actual) || String(r.counted_bytes) !== String(r.actual_bytes))).toEqual([]);
+        expect(uncounted).toEqual([]);
+      } finally {
+        await client.end();
+        await s.close();
+        await db.drop();
+      }
     },
   );
 });
@@ -236,6 +295,33 @@ PRAGMA user_version = 1;
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describeWithServices(services, 'PostgreSQL schema v1 -> v2', () => {
+  it('adds the mailbox counters, filled from the envelopes already waiting', async () => {
+    const db = await createTestDatabase();
+    try {
+      const first = await PostgresRelayStorage.open({ connectionString: db.url, schema: 'relay_m' });
+      const bob = await makeDevice('bob');
+      await first.createAccount('bob', 1, bob.keys, T0);
+      await first.storeEnvelopes({ username: 'alice', deviceId: 1 }, [env('bob', 'abc'), env('bob', 'de')], T0, T0 + HOUR);
+      await first.close();
+      // back to what a v1 relay left behind
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        await client.query("DROP TABLE relay_m.mailboxes; UPDATE relay_m.meta SET value = '1' WHERE key = 'schema_version'");
+        const again = await PostgresRelayStorage.open({ connectionString: db.url, schema: 'relay_m' });
+        await again.close();
+        expect((await client.query('SELECT envelopes, bytes FROM relay_m.mailboxes')).rows).toEqual([{ envelopes: '2', bytes: '5' }]);
+        expect((await client.query("SELECT value FROM relay_m.meta WHERE key = 'schema_version'")).rows).toEqual([{ value: '2' }]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await db.drop();
     }
   });
 });

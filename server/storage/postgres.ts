@@ -4,6 +4,8 @@
 //
 // Hot path: one statement per call (storeEnvelopes resolves recipients, checks quotas and inserts
 // a whole batch with unnest(); acks delete with = ANY()), named so each connection prepares it once.
+// Inserts into one mailbox are serialised by an advisory lock, so a reader's cursor never skips
+// a row that commits late (see storeEnvelopes below).
 // Concurrent commits share WAL flushes, so PostgreSQL group-commits across the pool by itself.
 //
 // What is left after a delete: PostgreSQL keeps a deleted row's bytes in the table file (dead
@@ -28,7 +30,7 @@ import {
   type StoreOutcome,
 } from './types.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const NO_QUOTA = { maxEnvelopes: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER };
 
@@ -110,13 +112,73 @@ ALTER TABLE ${s}.envelopes SET (
 `;
 }
 
+/**
+ * v2: what each mailbox holds, updated in the same statement as every insert, ack and purge, so
+ * the quota check reads one row instead of counting a mailbox (a large backlog made every batch to
+ * it slow). Only counts: no sender, no time. The scrub drops a row once its mailbox is empty.
+ */
+function mailboxTable(s: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${s}.mailboxes (
+  device bigint PRIMARY KEY REFERENCES ${s}.devices(id) ON DELETE CASCADE,
+  envelopes bigint NOT NULL,
+  bytes bigint NOT NULL
+);
+ALTER TABLE ${s}.mailboxes SET (fillfactor = 50, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 200);
+INSERT INTO ${s}.mailboxes (device, envelopes, bytes)
+  SELECT e.device, count(*), sum(e.size) FROM ${s}.envelopes e JOIN ${s}.devices d ON d.id = e.device GROUP BY e.device
+  ON CONFLICT (device) DO UPDATE SET envelopes = excluded.envelopes, bytes = excluded.bytes;
+`;
+}
+
+/**
+ * Group commit for acks: the acks of one event-loop turn go to PostgreSQL as one statement (one
+ * round trip, one commit) instead of one each. (Inserts are not merged: see storeEnvelopes.)
+ */
+class TickBatcher<In, Out> {
+  #pending: Array<{ input: In; resolve: (out: Out) => void; reject: (e: unknown) => void }> = [];
+  #scheduled = false;
+
+  constructor(private readonly run: (inputs: In[]) => Promise<Out[]>) {}
+
+  add(input: In): Promise<Out> {
+    return new Promise<Out>((resolve, reject) => {
+      this.#pending.push({ input, resolve, reject });
+      if (this.#scheduled) return;
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        const jobs = this.#pending.splice(0);
+        this.run(jobs.map((j) => j.input)).then(
+          (outs) => jobs.forEach((j, i) => j.resolve(outs[i] as Out)),
+          (e: unknown) => jobs.forEach((j) => j.reject(e)),
+        );
+      });
+    });
+  }
+}
+
+interface StoreRow {
+  to: string;
+  toDeviceId: number;
+  id: string;
+  body: string;
+  sender: string;
+  senderDevice: number;
+  receivedAt: number;
+  expiresAt: number;
+}
+
 export class PostgresRelayStorage implements RelayStorage {
+  /** storeEnvelopes locks each recipient mailbox before drawing seqs, so per mailbox, commit order is seq order. */
+  readonly seqOrderedCommits = true;
   readonly schema: string;
   readonly #pool: pg.Pool;
   readonly #q: ReturnType<typeof queries>;
   readonly #scrubLockTimeoutMs: number;
   readonly #scrubMaxBytes: number;
   #closed = false;
+  readonly #ackBatcher = new TickBatcher<{ address: DeviceAddress; ids: string[] }, number>((calls) => this.ackMany(calls));
 
   private constructor(pool: pg.Pool, schema: string, options: PostgresStorageOptions) {
     this.#pool = pool;
@@ -158,7 +220,8 @@ export class PostgresRelayStorage implements RelayStorage {
         if (version < SCHEMA_VERSION) {
           await client.query('BEGIN');
           try {
-            await client.query(tables(s));
+            if (version < 1) await client.query(tables(s));
+            await client.query(mailboxTable(s));
             await client.query(
               `INSERT INTO ${s}.meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
               [String(SCHEMA_VERSION)],
@@ -329,16 +392,22 @@ export class PostgresRelayStorage implements RelayStorage {
       }
       repeatOf[i] = first ?? i;
     });
-    const input = unique.map((i) => envelopes[i] as NewEnvelope);
+    if (this.#closed) throw new Error('relay storage is closed');
+    const input: StoreRow[] = unique.map((i) => {
+      const e = envelopes[i] as NewEnvelope;
+      return { to: e.to, toDeviceId: e.toDeviceId, id: e.id, body: e.body, sender: from.username, senderDevice: from.deviceId, receivedAt, expiresAt };
+    });
+    // One statement per call, not one per turn: each takes the advisory locks of its recipients,
+    // and merged batches would serialise senders that write to different mailboxes.
     const { rows } = await this.query(this.#q.storeEnvelopes, [
-      input.map((e) => e.to),
-      input.map((e) => e.toDeviceId),
-      input.map((e) => e.id),
-      input.map((e) => e.body),
-      from.username,
-      from.deviceId,
-      receivedAt,
-      expiresAt,
+      input.map((r) => r.to),
+      input.map((r) => r.toDeviceId),
+      input.map((r) => r.id),
+      input.map((r) => r.body),
+      input.map((r) => r.sender),
+      input.map((r) => r.senderDevice),
+      input.map((r) => r.receivedAt),
+      input.map((r) => r.expiresAt),
       quota.maxEnvelopes,
       quota.maxBytes,
     ]);
@@ -369,6 +438,26 @@ export class PostgresRelayStorage implements RelayStorage {
       return first !== i && outcome === 'stored' ? 'duplicate' : outcome;
     });
     return { outcomes, recipients: [...recipients.values()] };
+  }
+
+  /** One statement for every ackEnvelopes call of this turn; returns how many each deleted. */
+  private async ackMany(calls: Array<{ address: DeviceAddress; ids: string[] }>): Promise<number[]> {
+    const usernames: string[] = [];
+    const devices: number[] = [];
+    const ids: string[] = [];
+    const callOf: number[] = [];
+    calls.forEach((c, i) => {
+      for (const id of c.ids) {
+        usernames.push(c.address.username);
+        devices.push(c.address.deviceId);
+        ids.push(id);
+        callOf.push(i);
+      }
+    });
+    const { rows } = await this.query(this.#q.ack, [usernames, devices, ids, callOf]);
+    const deleted = calls.map(() => 0);
+    for (const r of rows) deleted[Number(r.call)] = Number(r.deleted);
+    return deleted;
   }
 
   async pendingEnvelopes(
@@ -402,14 +491,14 @@ export class PostgresRelayStorage implements RelayStorage {
 
   async ackEnvelopes(address: DeviceAddress, ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const { rowCount } = await this.query(this.#q.ack, [address.username, address.deviceId, ids]);
-    return rowCount ?? 0;
+    if (this.#closed) throw new Error('relay storage is closed');
+    return this.#ackBatcher.add({ address, ids });
   }
 
   async purgeExpired(now: number): Promise<number> {
     if (this.#closed) return 0;
-    const { rowCount } = await this.query(this.#q.purge, [now]);
-    return rowCount ?? 0;
+    const { rows } = await this.query(this.#q.purge, [now]);
+    return Number(rows[0]?.deleted ?? 0);
   }
 
   async deleteAccount(username: string): Promise<DeviceAddress[] | undefined> {
@@ -444,15 +533,17 @@ export class PostgresRelayStorage implements RelayStorage {
       if (rows[0]?.ok !== true) return false;
       try {
         await client.query(`DELETE FROM ${s}.envelopes e WHERE NOT EXISTS (SELECT 1 FROM ${s}.devices d WHERE d.id = e.device)`);
+        // forget empty mailboxes (the next insert recreates the row)
+        await client.query(`DELETE FROM ${s}.mailboxes WHERE envelopes <= 0`);
         const { rows: size } = await client.query(`SELECT pg_total_relation_size('${s}.envelopes') AS bytes`);
         if (Number(size[0]?.bytes ?? 0) > this.#scrubMaxBytes) {
           // too big to lock for a copy: reclaim the dead tuples at least
-          await client.query(`VACUUM ${s}.envelopes`);
+          await client.query(`VACUUM ${s}.envelopes, ${s}.mailboxes`);
           return false;
         }
         await client.query(`SET lock_timeout = ${Math.max(1, Math.floor(this.#scrubLockTimeoutMs))}`);
         // VACUUM FULL writes a new copy of the table (and its TOAST table and indexes) with live rows only
-        await client.query(`VACUUM (FULL) ${s}.envelopes`);
+        await client.query(`VACUUM (FULL) ${s}.envelopes, ${s}.mailboxes`);
         return true;
       } catch (e) {
         if ((e as { code?: string }).code === '55P03') return false; // lock_timeout: busy, try next round
@@ -473,10 +564,16 @@ export class PostgresRelayStorage implements RelayStorage {
   }
 }
 
+function pgLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
 /** Every statement, named (prepared once per connection) and qualified with the schema `s` (already quoted). */
 function queries(s: string) {
   const name = (n: string) => `refuge_${n}_${s.replace(/\W/g, '')}`;
   const q = (n: string, text: string) => ({ name: name(n), text });
+  // advisory lock class of this schema's mailboxes (the object id is the device row id)
+  const lockClass = `hashtext('refuge-relay-mailbox:' || ${pgLiteral(s)})`;
   const deviceOf = `(SELECT d.id FROM ${s}.devices d JOIN ${s}.accounts a ON a.id = d.account_id WHERE a.username = $1 AND d.device_id = $2)`;
   return {
     insertAccount: q('insert_account', `INSERT INTO ${s}.accounts (username, created_day) VALUES ($1, $2::date) ON CONFLICT (username) DO NOTHING RETURNING id`),
@@ -534,35 +631,52 @@ function queries(s: string) {
          (SELECT device, key_id FROM ${s}.kyber_prekeys WHERE device = $1 ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)
        RETURNING key_id, public_key, signature`,
     ),
-    // One batch from one sender, in one statement: resolve each recipient device, set aside ids
-    // already waiting there, count what each mailbox holds, admit envelopes in order while the
-    // mailbox stays within the quota, insert them. Returns one row per envelope whose recipient exists.
+    // One batch from one sender, in one statement: resolve each recipient device, lock its
+    // mailbox (see below), set aside ids already waiting there, count what each mailbox holds,
+    // admit envelopes in order while the mailbox stays within the quota, insert them. Returns one
+    // row per envelope whose recipient exists.
+    //
+    // The lock: a transaction-level advisory lock per recipient device, taken in device order
+    // (no deadlock) before any seq is drawn and held until COMMIT. So for each mailbox, rows
+    // become visible in seq order, and a reader may keep a cursor (seqOrderedCommits).
     storeEnvelopes: q(
       'store_envelopes',
       `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) WITH ORDINALITY AS t(username, device_id, id, body, ord)
-       ), target AS (
-         SELECT i.ord, d.id AS device, i.id, i.body, octet_length(i.body) AS size,
-                EXISTS (SELECT 1 FROM ${s}.envelopes e WHERE e.device = d.id AND e.id = i.id) AS dup
+         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[])
+           WITH ORDINALITY AS t(username, device_id, id, body, sender, sender_device, received_at, expires_at, ord)
+       ), resolved AS (
+         SELECT i.ord, d.id AS device, i.id, i.body, i.sender, i.sender_device, i.received_at, i.expires_at
          FROM input i
          JOIN ${s}.accounts a ON a.username = i.username
          JOIN ${s}.devices d ON d.account_id = a.id AND d.device_id = i.device_id
+       ), locks AS (
+         SELECT count(*) AS n FROM (
+           SELECT pg_advisory_xact_lock(${lockClass}, (device % 2147483647)::int)
+           FROM (SELECT DISTINCT device FROM resolved ORDER BY device) d
+         ) l
+       ), target AS (
+         SELECT r.ord, r.device, r.id, r.body, r.sender, r.sender_device, r.received_at, r.expires_at, octet_length(r.body) AS size,
+                EXISTS (SELECT 1 FROM ${s}.envelopes e WHERE e.device = r.device AND e.id = r.id) AS dup
+         FROM resolved r, locks WHERE locks.n >= 0
        ), usage AS (
-         SELECT u.device, count(e.seq) AS n, coalesce(sum(e.size), 0) AS bytes
+         SELECT u.device, coalesce(m.envelopes, 0) AS n, coalesce(m.bytes, 0) AS bytes
          FROM (SELECT DISTINCT device FROM target WHERE NOT dup) u
-         LEFT JOIN ${s}.envelopes e ON e.device = u.device
-         GROUP BY u.device
+         LEFT JOIN ${s}.mailboxes m ON m.device = u.device
        ), ranked AS (
-         SELECT t.ord, t.device, t.id, t.body, t.size,
+         SELECT t.ord, t.device, t.id, t.body, t.size, t.sender, t.sender_device, t.received_at, t.expires_at,
                 (u.n + row_number() OVER w) <= $9::bigint AND (u.bytes + sum(t.size) OVER w) <= $10::bigint AS fits
          FROM target t JOIN usage u ON u.device = t.device
          WHERE NOT t.dup
          WINDOW w AS (PARTITION BY t.device ORDER BY t.ord)
        ), ins AS (
          INSERT INTO ${s}.envelopes (device, id, sender, sender_device, body, size, received_at, expires_at)
-         SELECT device, id, $5, $6, body, size, $7, $8 FROM ranked WHERE fits ORDER BY ord
+         SELECT device, id, sender, sender_device, body, size, received_at, expires_at FROM ranked WHERE fits ORDER BY ord
          ON CONFLICT (device, id) DO NOTHING
-         RETURNING device, id
+         RETURNING device, id, size
+       ), counted AS (
+         INSERT INTO ${s}.mailboxes AS m (device, envelopes, bytes)
+         SELECT device, count(*), sum(size) FROM ins GROUP BY device
+         ON CONFLICT (device) DO UPDATE SET envelopes = m.envelopes + excluded.envelopes, bytes = m.bytes + excluded.bytes
        )
        SELECT t.ord, t.dup, r.fits, (ins.id IS NOT NULL) AS stored
        FROM target t
@@ -578,8 +692,35 @@ function queries(s: string) {
     existing: q('existing', `SELECT id FROM ${s}.envelopes WHERE device = ${deviceOf} AND id = ANY($3::text[])`),
     countPending: q('count_pending', `SELECT count(*) AS n FROM ${s}.envelopes WHERE device = ${deviceOf} AND expires_at > $3`),
     countAllPending: q('count_all_pending', `SELECT count(*) AS n FROM ${s}.envelopes WHERE expires_at > $1`),
-    ack: q('ack', `DELETE FROM ${s}.envelopes WHERE device = ${deviceOf} AND id = ANY($3::text[])`),
-    purge: q('purge', `DELETE FROM ${s}.envelopes WHERE expires_at <= $1`),
+    ack: q(
+      'ack',
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[]) AS t(username, device_id, id, call)
+       ), target AS (
+         SELECT DISTINCT ON (d.id, i.id) d.id AS device, i.id, i.call
+         FROM input i
+         JOIN ${s}.accounts a ON a.username = i.username
+         JOIN ${s}.devices d ON d.account_id = a.id AND d.device_id = i.device_id
+         ORDER BY d.id, i.id, i.call
+       ), del AS (
+         DELETE FROM ${s}.envelopes e USING target t WHERE e.device = t.device AND e.id = t.id RETURNING e.device, e.size, t.call
+       ), counted AS (
+         UPDATE ${s}.mailboxes m SET envelopes = m.envelopes - g.n, bytes = m.bytes - g.b
+         FROM (SELECT device, count(*) AS n, sum(size) AS b FROM del GROUP BY device) g WHERE m.device = g.device
+       )
+       SELECT call, count(*) AS deleted FROM del GROUP BY call`,
+    ),
+    purge: q(
+      'purge',
+      `WITH del AS (
+         DELETE FROM ${s}.envelopes WHERE expires_at <= $1 RETURNING device, size
+       ), counted AS (
+         UPDATE ${s}.mailboxes m SET envelopes = m.envelopes - g.n, bytes = m.bytes - g.b
+         FROM (SELECT device, count(*) AS n, sum(size) AS b FROM del GROUP BY device) g WHERE m.device = g.device
+       )
+       SELECT count(*) AS deleted FROM del`,
+    ),
+
     ping: q('ping', 'SELECT 1'),
   };
 }
