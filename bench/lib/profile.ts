@@ -217,3 +217,30 @@ export async function collectReplies(relayUrl: string, peers: SimPeer[], from: s
   }
   return total;
 }
+
+/** Sessions from `peers` to the profile, past their prekey phase (each got a receipt back). */
+export async function establishPeers(profile: Profile, registration: Registration, count: number, prefix = 'peer'): Promise<SimPeer[]> {
+  const peers: SimPeer[] = [];
+  for (let i = 0; i < count; i++) {
+    const peer = await SimPeer.create(`${prefix}${i}`);
+    peer.startSession(bundleFromRegistration(registration, i));
+    peers.push(peer);
+  }
+  const hello = peers.map((p) => p.delivered(registration.username, 'hello'));
+  await profile.api.envelopes.receive({ envelopes: hello });
+  // The core answered each with a delivery receipt: reading it moves the peer off prekey messages.
+  const pending = await profile.api.outbox.pending({ limit: 1000 });
+  for (const e of pending.envelopes) peers.find((p) => p.username === e.to)?.open(registration.username, e.body);
+  await profile.api.outbox.markSent({ ids: pending.envelopes.map((e) => e.id) });
+  return peers;
+}
+
+/** `total` envelopes, round-robin over the peers (as a mailbox holding several chats delivers them). */
+export function envelopesFrom(peers: SimPeer[], to: string, total: number): DeliveredEnvelope[] {
+  const out: DeliveredEnvelope[] = [];
+  for (let i = 0; i < total; i++) {
+    const peer = peers[i % peers.length] as SimPeer;
+    out.push(peer.delivered(to, chatText(20 + ((i * 37) % 180))));
+  }
+  return out;
+}

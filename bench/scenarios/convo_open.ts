@@ -3,14 +3,14 @@
 // SQLCipher select of the same 50 rows on the same database file. Goal: ≤ 20 ms.
 // Reported twice: right after unlocking (cold page cache: what opening the app and clicking
 // the conversation costs) and on repeated opens (warm).
+import { join } from 'node:path';
+import { DB_FILE } from '../../main/core/store/index.js';
 import { historyProfile } from '../lib/fixtures.js';
 import { profileKey, unlockProfile } from '../lib/profile.js';
 import { openExistingDatabase } from '../lib/rawdb.js';
 import { goals } from '../lib/results.js';
 import { defineScenario } from '../lib/scenario.js';
 import { median, repeat } from '../lib/stats.js';
-import { join } from 'node:path';
-import { DB_FILE } from '../../main/core/store/index.js';
 
 const PAGE = 50;
 
@@ -20,6 +20,7 @@ export default defineScenario({
   async run(ctx) {
     const history = await historyProfile(ctx.size(100_000, 2_000), ctx.log);
     const key = await profileKey(history.dir);
+    ctx.defer(() => key.fill(0));
     const warmCalls = ctx.size(200, 10);
 
     const rawSelect = (db: ReturnType<typeof openExistingDatabase>) => {
@@ -69,7 +70,6 @@ export default defineScenario({
       },
       ctx.quick ? 0 : 1,
     );
-    key.fill(0);
     const m = (f: (s: (typeof samples)[number]) => number) => median(samples.map(f));
     ctx.log(`cold ${m((s) => s.coreCold).toFixed(2)} ms (raw ${m((s) => s.rawCold).toFixed(2)}), warm ${m((s) => s.coreWarm).toFixed(3)} ms (raw ${m((s) => s.rawWarm).toFixed(3)})`);
     return [

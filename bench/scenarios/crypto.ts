@@ -24,7 +24,7 @@ import { median, repeat } from '../lib/stats.js';
 const MESSAGE_BYTES = 200;
 
 /** Alice and Bob with an established session (one message each way, so no prekey header). */
-export function establish(): { alice: SessionState; bob: SessionState } {
+function establish(): { alice: SessionState; bob: SessionState } {
   const now = Date.now();
   const aliceId = generateIdentityKeyPair();
   const bobId = generateIdentityKeyPair();

@@ -43,19 +43,18 @@ export default defineScenario({
 
     // ---- the relay, in its own process (with the bare server beside it)
     const { relayUrl, bareUrl: url } = await startRelayProcess(ctx);
-    const relay = { url: relayUrl };
     let delivered = 0;
     const senders: { peer: SimPeer; client: RelayClient }[] = [];
     const receivers: string[] = [];
     for (let i = 0; i < PAIRS; i++) {
       const peer = await SimPeer.create(`sender${i}`);
-      const client = await peer.register(relay.url);
+      const client = await peer.register(relayUrl);
       ctx.defer(() => client.close());
       senders.push({ peer, client });
     }
     for (let i = 0; i < PAIRS; i++) {
       const peer = await SimPeer.create(`receiver${i}`);
-      const client = await peer.register(relay.url);
+      const client = await peer.register(relayUrl);
       ctx.defer(() => client.close());
       client.onEnvelopes(
         (batch) => {

@@ -37,12 +37,11 @@ export default defineScenario({
     const contactCount = ctx.size(10, 2);
     const queued = ctx.size(5000, 100);
     const { relayUrl } = await startRelayProcess(ctx);
-    const relay = { url: relayUrl };
     const dir = ctx.tmp('startup-profile');
-    const receiver = await createProfile(dir, 'receiver', relay.url);
+    const receiver = await createProfile(dir, 'receiver', relayUrl);
     receiver.core.close();
     const emptyDir = ctx.tmp('startup-empty');
-    const empty = await createProfile(emptyDir, 'nobody', relay.url);
+    const empty = await createProfile(emptyDir, 'nobody', relayUrl);
     empty.core.close();
 
     // Contacts: registered with the relay, each with a session the receiver has answered.
@@ -50,7 +49,7 @@ export default defineScenario({
     const clients: RelayClient[] = [];
     for (let i = 0; i < contactCount; i++) {
       const peer = await SimPeer.create(`contact${i}`);
-      const client = await peer.register(relay.url);
+      const client = await peer.register(relayUrl);
       ctx.defer(() => client.close());
       const [bundle] = await client.fetchBundles('receiver');
       if (!bundle) throw new Error('no bundle for receiver');
@@ -59,9 +58,9 @@ export default defineScenario({
       peers.push(peer);
       clients.push(client);
     }
-    const first = await launch(dir, relay.url);
+    const first = await launch(dir, relayUrl);
     if (first.stored !== contactCount) throw new Error(`stored ${first.stored} of ${contactCount} hellos`);
-    await collectReplies(relay.url, peers, 'receiver');
+    await collectReplies(relayUrl, peers, 'receiver');
 
     const samples = await repeat(ctx.reps, async () => {
       // Queue the backlog while the receiver is closed: contacts take turns, 50 messages at a time.
@@ -73,11 +72,11 @@ export default defineScenario({
           sent += n;
         }
       }
-      const base = await launch(emptyDir, relay.url);
-      const full = await launch(dir, relay.url);
+      const base = await launch(emptyDir, relayUrl);
+      const full = await launch(dir, relayUrl);
       if (full.stored !== queued) throw new Error(`stored ${full.stored} of ${queued} queued messages`);
       // The receipts the receiver sent are the contacts' to read; keep their mailboxes small.
-      await collectReplies(relay.url, peers, 'receiver');
+      await collectReplies(relayUrl, peers, 'receiver');
       return { base: base.ms, full: full.ms };
     });
     const full = median(samples.map((s) => s.full));

@@ -2,42 +2,15 @@
 // batches (envelopes.receive with 200 envelopes from 10 contacts: decrypt, dedupe, store, queue
 // receipts, one transaction per batch), against raw SQLCipher inserts of the same message rows
 // in the same batches into a database with the same schema and settings. Goal: ratio ≥ 0.5.
-import type { DeliveredEnvelope } from '../../shared/protocol/envelope.js';
-import { DELIVERY_BATCH } from '../../shared/protocol/events.js';
-import { chatText, createProfile, SimPeer, bundleFromRegistration, profileKey, type Profile } from '../lib/profile.js';
-import { openExistingDatabase, openRawDatabase } from '../lib/rawdb.js';
 import { join } from 'node:path';
 import { DB_FILE } from '../../main/core/store/index.js';
+import type { DeliveredEnvelope } from '../../shared/protocol/envelope.js';
+import { DELIVERY_BATCH } from '../../shared/protocol/events.js';
+import { createProfile, envelopesFrom, establishPeers, profileKey } from '../lib/profile.js';
+import { openExistingDatabase, openRawDatabase } from '../lib/rawdb.js';
 import { goals } from '../lib/results.js';
 import { defineScenario } from '../lib/scenario.js';
 import { median, repeat } from '../lib/stats.js';
-
-/** Sessions from `peers` to the profile, past their prekey phase (each got a receipt back). */
-export async function establishPeers(profile: Profile, registration: Parameters<typeof bundleFromRegistration>[0], count: number, prefix = 'peer') {
-  const peers: SimPeer[] = [];
-  for (let i = 0; i < count; i++) {
-    const peer = await SimPeer.create(`${prefix}${i}`);
-    peer.startSession(bundleFromRegistration(registration, i));
-    peers.push(peer);
-  }
-  const hello = peers.map((p) => p.delivered(registration.username, 'hello'));
-  await profile.api.envelopes.receive({ envelopes: hello });
-  // The core answered each with a delivery receipt: reading it moves the peer off prekey messages.
-  const pending = await profile.api.outbox.pending({ limit: 1000 });
-  for (const e of pending.envelopes) peers.find((p) => p.username === e.to)?.open(registration.username, e.body);
-  await profile.api.outbox.markSent({ ids: pending.envelopes.map((e) => e.id) });
-  return peers;
-}
-
-/** `total` envelopes, round-robin over the peers (as a mailbox holding several chats delivers them). */
-export function envelopesFrom(peers: SimPeer[], to: string, total: number): DeliveredEnvelope[] {
-  const out: DeliveredEnvelope[] = [];
-  for (let i = 0; i < total; i++) {
-    const peer = peers[i % peers.length] as SimPeer;
-    out.push(peer.delivered(to, chatText(20 + ((i * 37) % 180))));
-  }
-  return out;
-}
 
 function batches<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -64,16 +37,23 @@ export default defineScenario({
     ctx.defer(() => coreDb.close());
     const raw = openRawDatabase(ctx.tmp('store-raw'));
     ctx.defer(() => raw.close());
-    const columns = (coreDb.prepare("SELECT name FROM pragma_table_info('messages') WHERE name != 'seq'", { pluck: true }).all() as string[]).join(', ');
+    const columnsOf = (table: string) =>
+      coreDb
+        .prepare(`SELECT name FROM pragma_table_info('${table}')`, { pluck: true })
+        .all()
+        .filter((name): name is string => typeof name === 'string');
+    const columns = columnsOf('messages')
+      .filter((name) => name !== 'seq')
+      .join(', ');
     const slots = columns.split(', ').map(() => '?').join(', ');
     const insert = raw.prepare(`INSERT INTO messages (${columns}) VALUES (${slots})`);
     const readBack = coreDb.prepare(`SELECT ${columns} FROM messages WHERE seq > ? ORDER BY seq`);
     const maxSeq = coreDb.prepare('SELECT coalesce(max(seq), 0) FROM messages', { pluck: true });
     const copyConversations = (ids: Set<string>) => {
-      const cols = (coreDb.prepare("SELECT name FROM pragma_table_info('conversations')", { pluck: true }).all() as string[]).join(', ');
+      const cols = columnsOf('conversations').join(', ');
       for (const id of ids) {
         const row = coreDb.prepare(`SELECT ${cols} FROM conversations WHERE id = ?`).get([id]);
-        if (row) raw.prepare(`INSERT OR IGNORE INTO conversations (${cols}) VALUES (${cols.split(', ').map(() => '?').join(', ')})`).run(Object.values(row) as never);
+        if (row) raw.prepare(`INSERT OR IGNORE INTO conversations (${cols}) VALUES (${cols.split(', ').map(() => '?').join(', ')})`).run(Object.values(row));
       }
     };
 
@@ -99,7 +79,7 @@ export default defineScenario({
         for (const batch of batches(rows, DELIVERY_BATCH)) {
           const start = performance.now();
           raw.exec('BEGIN IMMEDIATE');
-          for (const values of batch) insert.run(values as never);
+          for (const values of batch) insert.run(values);
           raw.exec('COMMIT');
           rawMs += performance.now() - start;
         }
