@@ -65,8 +65,11 @@ import { changedIdentities, getPendingSession, mutedConversations, pendingIdenti
 import { appShellHandlers } from './app-shell.js';
 import { forgetKeysSentTo } from '../store/groups.js';
 import { conversationKind, groupsHandlers, isGroupPayload, receiveGroupPayload, sendGroupText, withGroupEvents, type GroupEnv } from './groups.js';
+import { toMessage } from './views.js';
 
 export const ONE_TIME_PREKEY_BATCH = 100;
+/** The relay keeps an undelivered envelope at most 7 days (its hard cap), so it cannot redeliver one later than that. */
+const PROCESSED_ENVELOPE_TTL_MS = 8 * 24 * 60 * 60 * 1000;
 export const KYBER_ONE_TIME_BATCH = 20;
 /** the relay is topped up when it holds fewer unused one-time prekeys than this */
 export const PREKEY_REFILL_BELOW = 20;
@@ -379,6 +382,13 @@ export class Core {
       key.fill(0); // e.g. NEWER_SCHEMA: nothing was opened
       throw error;
     }
+    try {
+      // Processed-envelope ids only have to outlive a possible redelivery; without this the table
+      // (one random-key row per envelope ever received) grows, and every receive writes into it.
+      this.unlocked.store.pruneProcessedEnvelopes(this.now() - PROCESSED_ENVELOPE_TTL_MS);
+    } catch {
+      // housekeeping: the next unlock tries again
+    }
     return this.status();
   }
 
@@ -630,7 +640,8 @@ export class Core {
     };
     if (!store.insertMessage(row)) return { result: { id: envelope.id, outcome: 'duplicate' } };
     onIncomingText(store, this.presence, row, payload.replyTo);
-    const [message] = withReplies(store, [toMessage(row)]);
+    // A message that quotes nothing needs no reply lookup (a query per received message otherwise).
+    const [message] = payload.replyTo === undefined ? [{ ...toMessage(row), replyTo: null }] : withReplies(store, [toMessage(row)]);
     // Nothing goes out to an identity the user has not accepted, not even a delivery receipt.
     const held = pendingIdentityKey(store, from) !== null;
     return { result: { id: envelope.id, outcome: 'stored', message: message ?? toMessage(row) }, ...(held ? {} : { receiptFor: payload.id }) };
@@ -692,15 +703,3 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-function toMessage(row: MessageRow): Message {
-  return {
-    id: row.id,
-    conversationId: row.conversationId,
-    sender: row.sender,
-    outgoing: row.outgoing,
-    text: row.text,
-    sentAt: row.sentAt,
-    receivedAt: row.receivedAt,
-    status: row.status,
-  };
-}

@@ -75,6 +75,7 @@ import {
   type GroupState,
 } from './group-log.js';
 import { decodePayload, encodePayload, PayloadError, type Payload } from './payload.js';
+import { toMessage } from './views.js';
 
 /** A change as the user asks for it; id, version, author and time are filled in. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -175,18 +176,6 @@ function groupView(store: Store, me: string, group: GroupRow): Group {
   };
 }
 
-function toMessage(row: MessageRow): Message {
-  return {
-    id: row.id,
-    conversationId: row.conversationId,
-    sender: row.sender,
-    outgoing: row.outgoing,
-    text: row.text,
-    sentAt: row.sentAt,
-    receivedAt: row.receivedAt,
-    status: row.status,
-  };
-}
 
 function toEvent(change: GroupChange, me: string): GroupEvent {
   const name = (u: string) => (u === me ? 'me' : u);

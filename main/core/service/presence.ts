@@ -29,6 +29,7 @@ import { encodePayload, type Payload } from './payload.js';
 import type { AreaHandlers, CoreContext } from './context.js';
 import { readSettings } from './settings.js';
 import { assertSendable } from './verify.js';
+import { toMessage } from './views.js';
 
 /** A typing payload older than this on arrival is dropped (it was queued while offline). */
 export const TYPING_MAX_AGE_MS = 10_000;
@@ -249,7 +250,7 @@ export function presenceHandlers(ctx: CoreContext, state: PresenceState): AreaHa
         queueForPeer(store, conversation.peer, payload, message.id, now);
         store.updateMessageStatus([message.id], 'sending');
       });
-      const [view] = withReplies(store, [{ ...toView(message), status: 'sending' }]);
+      const [view] = withReplies(store, [{ ...toMessage(message), status: 'sending' }]);
       if (!view) throw new RefugeError('INTERNAL', 'Something went wrong inside Refuge.');
       return view;
     },
@@ -263,15 +264,3 @@ export function presenceHandlers(ctx: CoreContext, state: PresenceState): AreaHa
   };
 }
 
-function toView(row: MessageRow): Message {
-  return {
-    id: row.id,
-    conversationId: row.conversationId,
-    sender: row.sender,
-    outgoing: row.outgoing,
-    text: row.text,
-    sentAt: row.sentAt,
-    receivedAt: row.receivedAt,
-    status: row.status,
-  };
-}

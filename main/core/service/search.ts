@@ -1,9 +1,10 @@
 // The core's search area: handlers for the channels in shared/ipc/channels/search.ts.
-import { RefugeError, type Message } from '../../../shared/ipc/contract.js';
+import { RefugeError } from '../../../shared/ipc/contract.js';
 import type { searchChannels } from '../../../shared/ipc/channels/search.js';
-import { messagesAround, searchMessages, type MessageRow, type Store } from '../store/index.js';
+import { messagesAround, searchMessages, type Store } from '../store/index.js';
 import type { AreaHandlers, CoreContext } from './context.js';
 import { withReplies } from './presence.js';
+import { toMessage } from './views.js';
 
 export function searchHandlers(ctx: CoreContext): AreaHandlers<keyof typeof searchChannels> {
   return {
@@ -39,15 +40,3 @@ function requireConversation(store: Store, conversationId: string): void {
   if (!store.getConversation(conversationId)) throw new RefugeError('UNKNOWN_CONVERSATION', 'That conversation does not exist.');
 }
 
-function toMessage(row: MessageRow): Message {
-  return {
-    id: row.id,
-    conversationId: row.conversationId,
-    sender: row.sender,
-    outgoing: row.outgoing,
-    text: row.text,
-    sentAt: row.sentAt,
-    receivedAt: row.receivedAt,
-    status: row.status,
-  };
-}
