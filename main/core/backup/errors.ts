@@ -1,5 +1,6 @@
 // Typed backup errors. Each bad input has its own code so the UI and CLI can say what went wrong;
 // messages are safe to show and never contain a passphrase, a key or anything from the file.
+import { errnoCode } from '../durable-fs.js';
 
 export type BackupErrorCode =
   /** the file does not start with the backup magic */
@@ -66,10 +67,7 @@ export function backupError(code: BackupErrorCode, detail?: string): BackupError
   return new BackupError(code, detail ? `${MESSAGES[code]} (${detail})` : MESSAGES[code]);
 }
 
-export function errnoCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
-  return undefined;
-}
+export { errnoCode };
 
 /** Wraps a file-system error as IO with only its errno code, never its path. */
 export function ioError(error: unknown, what: string): BackupError {

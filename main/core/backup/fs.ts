@@ -2,20 +2,7 @@
 import { link, open, rename, rm, stat } from 'node:fs/promises';
 import { BackupError, errnoCode, ioError } from './errors.js';
 
-/** Makes renames in `dir` durable on POSIX (Windows cannot fsync a folder; NTFS journals it). */
-export async function fsyncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // best effort: some file systems refuse fsync on folders
-  }
-}
+export { fsyncDir } from '../durable-fs.js';
 
 export async function fsyncFile(path: string): Promise<void> {
   const handle = await open(path, 'r+');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { VaultError } from './errors.js';
 import { DB_KEY_BYTES, WRAPPED_KEY_VERSION, WrappedKeySchema, type KeyProtector, type ProtectorKind, type WrappedKey } from './wrapped-key.js';
+import { errnoCode, fsyncDir } from '../durable-fs.js';
 
 export const KEYRING_FILE = 'keyring.json';
 export const KEYRING_FORMAT = 'refuge-keyring';
@@ -197,28 +198,8 @@ async function writeKeyring(profileDir: string, file: KeyringFile, opts: { repla
   await fsyncDir(profileDir);
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  // Makes the rename durable on POSIX. Windows cannot open a folder for fsync; NTFS journals it.
-  if (process.platform === 'win32') return;
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // best effort: some file systems refuse fsync on directories
-  }
-}
-
 function alreadyExists(): VaultError {
   return new VaultError('ALREADY_EXISTS', 'A profile key already exists in this folder.');
-}
-
-function errnoCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
-  return undefined;
 }
 
 function ioError(error: unknown, what: string): VaultError {
