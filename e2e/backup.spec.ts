@@ -8,6 +8,7 @@ import { expect, test, type Page } from '@playwright/test';
 import type { WebHost } from '../main/web-host/host.js';
 import { findPlaintext } from './support/plaintext.js';
 import { relayIn, tempDir, webHostFor } from './support/harness.js';
+import { register, conversationWith, send } from './support/ui.js';
 
 const HELLO = '안녕하세요 Bob, 백업 전에 보내는 메시지';
 const REPLY = 'Hi Alice — got it before your backup';
@@ -17,25 +18,6 @@ const BACKUP_PASS = 'backup passphrase for alice 백업';
 
 // Throwaway profiles: Argon2id INTERACTIVE instead of MODERATE keeps the spec quick.
 process.env.REFUGE_ARGON2 = 'interactive';
-
-async function register(page: Page, url: string, username: string, passphrase: string) {
-  await page.goto(url);
-  await page.getByTestId('onboarding-username').fill(username);
-  await page.getByTestId('onboarding-passphrase').fill(passphrase);
-  await page.getByTestId('onboarding-passphrase-confirm').fill(passphrase);
-  await page.getByTestId('onboarding-create').click();
-  await expect(page.getByTestId('main')).toBeVisible();
-}
-
-function conversationWith(page: Page, peer: string) {
-  return page.locator(`[data-testid="conversation"][aria-label="${peer}"]`);
-}
-
-async function send(page: Page, text: string) {
-  await page.getByTestId('composer').fill(text);
-  await page.getByTestId('composer').press('Enter');
-  await expect(page.getByTestId('message-text').filter({ hasText: text })).toBeVisible();
-}
 
 /** Records every state and text the progress element shows, so a quick job is still seen running. */
 async function watchProgress(page: Page, testId: string) {

@@ -7,16 +7,15 @@
 // left, and dark mode applies. Screenshots of the main screens land in e2e/screenshots/.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import type { WebHost } from '../main/web-host/host.js';
 import { authenticate, withRelay } from '../shared/sync/index.js';
 import { relayIn, tempDir, webHostFor } from './support/harness.js';
+import { register, conversationWith, SHOTS, shoot as shootStem } from './support/ui.js';
 
 // Throwaway profiles: Argon2id INTERACTIVE instead of MODERATE keeps the spec quick.
 process.env.REFUGE_ARGON2 = 'interactive';
 
-const SHOTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots');
 const ALICE_PASS = 'alice correct horse';
 const BOB_PASS = 'bob battery staple';
 
@@ -46,17 +45,7 @@ const notifications = (page: Page) => page.evaluate(() => [...(window as unknown
 
 /** The screen at 1280×800 and 480×800, light and dark (system theme), into e2e/screenshots/. */
 async function shoot(page: Page, name: string) {
-  mkdirSync(SHOTS, { recursive: true });
-  const size = page.viewportSize() ?? { width: 1280, height: 800 };
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    for (const width of [1280, 480]) {
-      await page.setViewportSize({ width, height: 800 });
-      await page.screenshot({ path: path.join(SHOTS, `desktop-${name}-${width}-${scheme}.png`), animations: 'disabled' });
-    }
-  }
-  await page.setViewportSize(size);
-  await page.emulateMedia({ colorScheme: 'light' });
+  await shootStem(page, `desktop-${name}`);
 }
 
 /** The screen as it is (e.g. a forced theme), at both widths. */
@@ -70,24 +59,11 @@ async function shootAsIs(page: Page, name: string) {
   await page.setViewportSize(size);
 }
 
-async function register(page: Page, url: string, username: string, passphrase: string) {
-  await page.goto(url);
-  await page.getByTestId('onboarding-username').fill(username);
-  await page.getByTestId('onboarding-passphrase').fill(passphrase);
-  await page.getByTestId('onboarding-passphrase-confirm').fill(passphrase);
-  await page.getByTestId('onboarding-create').click();
-  await expect(page.getByTestId('main')).toBeVisible();
-}
-
 async function addContact(page: Page, username: string) {
   await page.getByTestId('add-contact-button').click();
   await page.getByTestId('add-contact-username').fill(username);
   await page.getByTestId('add-contact-submit').click();
   await expect(conversationWith(page, username)).toBeVisible();
-}
-
-function conversationWith(page: Page, peer: string) {
-  return page.locator(`[data-testid="conversation"][data-peer="${peer}"]`);
 }
 
 /** A message bubble by its exact text (a reply's quote holds the quoted text too). */

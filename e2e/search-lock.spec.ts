@@ -3,12 +3,10 @@
 // a Korean and an English message and jumps to each; lock wipes the window, unlock brings it back;
 // a wrong passphrase is refused; auto-lock fires after the idle minutes (Playwright's clock); a
 // changed passphrase is the only one that works afterwards.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import type { WebHost } from '../main/web-host/host.js';
 import { relayIn, tempDir, webHostFor } from './support/harness.js';
+import { conversationWith, register, send, shoot } from './support/ui.js';
 
 const KOREAN = '암호화된 메시지를 보냈어요';
 const ENGLISH = 'The report is encrypted end to end';
@@ -22,42 +20,8 @@ const ALICE_NEXT = 'alice battery staple moon';
 // Throwaway profiles: Argon2id INTERACTIVE instead of MODERATE keeps the spec quick.
 process.env.REFUGE_ARGON2 = 'interactive';
 
-const SHOTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots');
 
 /** The screen at 1280×800 and 480×800, light and dark, into e2e/screenshots/ (ignored by git). */
-async function shoot(page: Page, name: string) {
-  mkdirSync(SHOTS, { recursive: true });
-  const size = page.viewportSize() ?? { width: 1280, height: 800 };
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    for (const width of [1280, 480]) {
-      await page.setViewportSize({ width, height: 800 });
-      await page.screenshot({ path: path.join(SHOTS, `${name}-${width}-${scheme}.png`), animations: 'disabled' });
-    }
-  }
-  await page.setViewportSize(size);
-  await page.emulateMedia({ colorScheme: 'light' });
-}
-
-async function register(page: Page, url: string, username: string, passphrase: string) {
-  await page.goto(url);
-  await page.getByTestId('onboarding-username').fill(username);
-  await page.getByTestId('onboarding-passphrase').fill(passphrase);
-  await page.getByTestId('onboarding-passphrase-confirm').fill(passphrase);
-  await page.getByTestId('onboarding-create').click();
-  await expect(page.getByTestId('main')).toBeVisible();
-}
-
-function conversationWith(page: Page, peer: string) {
-  return page.locator(`[data-testid="conversation"][aria-label="${peer}"]`);
-}
-
-async function send(page: Page, text: string) {
-  await page.getByTestId('composer').fill(text);
-  await page.getByTestId('composer').press('Enter');
-  await expect(page.getByTestId('message-text').filter({ hasText: text })).toBeVisible();
-}
-
 async function unlock(page: Page, passphrase: string) {
   await page.getByTestId('unlock-passphrase').fill(passphrase);
   await page.getByTestId('unlock-button').click();

@@ -1,6 +1,7 @@
 // The at-rest audit: reads every file under the given folders and reports any run of
 // `runLength` consecutive bytes of a secret that appears in them (UTF-8, and UTF-16LE for
 // good measure, since SQLite may store text either way).
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -21,6 +22,11 @@ export function listFiles(root: string): string[] {
   };
   if (statSync(root, { throwIfNoEntry: false })?.isDirectory()) walk(root);
   return out;
+}
+
+/** relative path -> sha256 of every file under `root`: compare before and after to prove nothing changed. */
+export function fileHashes(root: string): Record<string, string> {
+  return Object.fromEntries(listFiles(root).map((file) => [path.relative(root, file), createHash('sha256').update(readFileSync(file)).digest('hex')]));
 }
 
 function runsOf(bytes: Buffer, runLength: number): Buffer[] {

@@ -1,14 +1,12 @@
 // The first conversation, headless: two CLI profiles against a relay on a random port,
 // each command a real `refuge` process.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay } from '../../server/relay.js';
-import { findPlaintext, listFiles } from '../../e2e/support/plaintext.js';
+import { fileHashes, findPlaintext } from '../../e2e/support/plaintext.js';
 import { tempDir } from '../../e2e/support/harness.js';
 
 const run = promisify(execFile);
@@ -35,10 +33,6 @@ async function refuge(args: string[], passphrase: string) {
 }
 const alice = (...args: string[]) => refuge([args[0] ?? '', '--profile', aliceDir, ...args.slice(1)], 'alice passphrase');
 const bob = (...args: string[]) => refuge([args[0] ?? '', '--profile', bobDir, ...args.slice(1)], 'bob passphrase');
-
-function fingerprint(dir: string): Record<string, string> {
-  return Object.fromEntries(listFiles(dir).map((f) => [path.relative(dir, f), createHash('sha256').update(readFileSync(f)).digest('hex')]));
-}
 
 beforeAll(async () => {
   relay = await startRelay({ dataDir: relayDir, port: 0 });
@@ -93,11 +87,11 @@ describe('refuge CLI: the first end-to-end encrypted conversation', { timeout: 1
   });
 
   it('refuses a wrong passphrase with a one-line error and leaves the profile byte-for-byte unchanged', async () => {
-    const before = fingerprint(aliceDir);
+    const before = fileHashes(aliceDir);
     const wrong = await refuge(['history', '--profile', aliceDir, '--with', 'bob'], 'not the passphrase');
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
     expect(wrong.stderr).toMatch(/wrong passphrase/i);
-    expect(fingerprint(aliceDir)).toEqual(before);
+    expect(fileHashes(aliceDir)).toEqual(before);
   });
 });

@@ -2,15 +2,14 @@
 // and then a growing delay, and leave the profile byte-for-byte unchanged; changing the
 // passphrase re-wraps the key without rewriting the history; an app-lock passphrase on top of
 // the OS keychain.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toBase64url, fromBase64url } from '../../../shared/encoding/base64url.js';
 import { createApi, type RefugeApi } from '../../../shared/ipc/api.js';
 import { RefugeError } from '../../../shared/ipc/contract.js';
-import { listFiles } from '../../../e2e/support/plaintext.js';
+import { fileHashes } from '../../../e2e/support/plaintext.js';
 import Database from '@signalapp/sqlcipher';
 import { ARGON2ID_PRESETS, PassphraseKeyProtector, unlockVault, VaultError, type KeyProtector, type WrappedKey } from '../vault/index.js';
 import { DB_FILE } from '../store/index.js';
@@ -27,10 +26,6 @@ afterEach(() => {
   for (const core of cores.splice(0)) core.close();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-function fingerprint(dir: string): Record<string, string> {
-  return Object.fromEntries(listFiles(dir).map((f) => [relative(dir, f), createHash('sha256').update(readFileSync(f)).digest('hex')]));
-}
 
 /** A stand-in for Electron's safeStorage protector: the key XORed with a fixed pad. */
 class FakeKeychain implements KeyProtector {
@@ -93,7 +88,7 @@ describe('unlock delay', () => {
   it('wrong passphrases: a clear error, then a growing delay that refuses even the right one; files untouched; success resets', async () => {
     const { dir, api, clock } = await profile();
     await api.vault.lock({});
-    const before = fingerprint(dir);
+    const before = fileHashes(dir);
 
     expect(await failure(unlock(api, 'wrong 1'))).toEqual({ code: 'WRONG_PASSPHRASE', message: 'Wrong passphrase.' });
     expect(await failure(unlock(api, 'wrong 2'))).toEqual({ code: 'WRONG_PASSPHRASE', message: 'Wrong passphrase.' });
@@ -111,7 +106,7 @@ describe('unlock delay', () => {
     clock.advance(1500);
     expect(await failure(unlock(api, 'wrong 8'))).toEqual({ code: 'TOO_MANY_ATTEMPTS', message: 'Too many attempts. Try again in 3 seconds.' });
     expect((await api.app.status({})).state).toBe('locked');
-    expect(fingerprint(dir)).toEqual(before);
+    expect(fileHashes(dir)).toEqual(before);
 
     clock.advance(3000);
     expect((await unlock(api, PASSPHRASE)).state).toBe('ready');
@@ -167,13 +162,13 @@ describe('a profile from a newer Refuge', () => {
     raw.exec('PRAGMA user_version = 9999');
     raw.close();
     key.fill(0);
-    const before = fingerprint(dir);
+    const before = fileHashes(dir);
     expect(await failure(unlock(api, PASSPHRASE))).toEqual({
       code: 'NEWER_SCHEMA',
       message: 'This profile was created by a newer version of Refuge. Update Refuge to open it; nothing was changed.',
     });
     expect((await api.app.status({})).state).toBe('locked');
-    expect(fingerprint(dir)).toEqual(before);
+    expect(fileHashes(dir)).toEqual(before);
   });
 });
 
@@ -181,14 +176,14 @@ describe('lock.changePassphrase', () => {
   it('re-wraps the key: the old passphrase stops working, the new one opens the same history, the database is not rewritten', async () => {
     const { dir, api } = await profile();
     await api.settings.update({ theme: 'dark' });
-    const dbBefore = fingerprint(dir);
+    const dbBefore = fileHashes(dir);
 
     expect(await failure(api.lock.changePassphrase({ current: 'not it', next: 'a new passphrase' }))).toMatchObject({ code: 'WRONG_PASSPHRASE' });
-    expect(fingerprint(dir)).toEqual(dbBefore);
+    expect(fileHashes(dir)).toEqual(dbBefore);
     expect(await failure(api.lock.changePassphrase({ current: PASSPHRASE, next: 'short' }))).toMatchObject({ code: 'BAD_REQUEST' });
 
     expect(await api.lock.changePassphrase({ current: PASSPHRASE, next: 'a new passphrase' })).toEqual({ ok: true });
-    const after = fingerprint(dir);
+    const after = fileHashes(dir);
     for (const name of [DB_FILE, `${DB_FILE}-wal`]) expect(after[name]).toBe(dbBefore[name]);
     expect(after['keyring.json']).not.toBe(dbBefore['keyring.json']);
 

@@ -1,5 +1,5 @@
 // Shared by the store tests (not imported by production code).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,15 +14,7 @@ export function randomKey(): Uint8Array {
 }
 
 /** path -> sha256 of every file under `root`, recursively. */
-export function snapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of readdirSync(root, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    out[path] = createHash('sha256').update(readFileSync(path)).digest('hex');
-  }
-  return out;
-}
+export { fileHashes as snapshot } from '../../../e2e/support/plaintext.js';
 
 /** Every file under `root` (recursively), concatenated per file. */
 export function readAll(root: string): { path: string; bytes: Buffer }[] {

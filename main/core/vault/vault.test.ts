@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import {
   type KeyProtector,
   type WrappedKey,
 } from './index.js';
+import { fileHashes } from '../../../e2e/support/plaintext.js';
 
 const FAST = { params: ARGON2ID_PRESETS.min };
 const pp = (passphrase: string) => new PassphraseKeyProtector(passphrase, FAST);
@@ -29,17 +29,6 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** name -> sha256 of every file under `root` (recursive). */
-function snapshot(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of readdirSync(root, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    out[path] = createHash('sha256').update(readFileSync(path)).digest('hex');
-  }
-  return out;
-}
 
 async function expectVaultError(promise: Promise<unknown>, code: string): Promise<VaultError> {
   const error = await promise.then(
@@ -81,20 +70,20 @@ describe('vault with a passphrase', () => {
 
   it('refuses to create over an existing keyring, leaving it untouched', async () => {
     await createVault(dir, pp('first'));
-    const before = snapshot(dir);
+    const before = fileHashes(dir);
     await expectVaultError(createVault(dir, pp('second')), 'ALREADY_EXISTS');
-    expect(snapshot(dir)).toEqual(before);
+    expect(fileHashes(dir)).toEqual(before);
   });
 
   it('a wrong passphrase is a typed error and leaves every file byte-for-byte unchanged', async () => {
     await createVault(dir, pp('right passphrase'));
     writeFileSync(join(dir, 'refuge.db'), 'stand-in for the database');
-    const before = snapshot(dir);
+    const before = fileHashes(dir);
     const error = await expectVaultError(unlockVault(dir, pp('wrong passphrase')), 'WRONG_PASSPHRASE');
     expect(error.message).not.toContain('wrong passphrase');
     expect(error.message).not.toContain('right passphrase');
     await expectVaultError(rewrapVault(dir, pp('wrong passphrase'), pp('new passphrase')), 'WRONG_PASSPHRASE');
-    expect(snapshot(dir)).toEqual(before);
+    expect(fileHashes(dir)).toEqual(before);
   });
 
   it('the keyring file never contains the raw key in any encoding', async () => {
@@ -246,9 +235,9 @@ describe('other protectors', () => {
 
   it('the wrong kind of protector: PROTECTOR_MISMATCH, nothing changed', async () => {
     await createVault(dir, new FakeKeychainProtector());
-    const before = snapshot(dir);
+    const before = fileHashes(dir);
     await expectVaultError(unlockVault(dir, pp('x')), 'PROTECTOR_MISMATCH');
-    expect(snapshot(dir)).toEqual(before);
+    expect(fileHashes(dir)).toEqual(before);
   });
 
   it('a protector that returns an invalid record is refused and nothing is written', async () => {
