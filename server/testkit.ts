@@ -165,7 +165,16 @@ export async function rawSocket(url: string): Promise<Socket> {
   return socket;
 }
 
+/** A relay reply as a raw socket sees it: tests probe its fields (ok, error, challenge, ...). */
+export interface RawReply {
+  ok?: boolean;
+  error?: { code: string; message: string };
+  // any: success replies differ per event; tests read the field their event defines.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [field: string]: any;
+}
+
 /** emit with an ack, resolving with the reply. */
-export function emitAck(socket: Socket, event: string, ...args: unknown[]): Promise<any> {
-  return socket.timeout(5000).emitWithAck(event, ...args);
+export function emitAck(socket: Socket, event: string, ...args: unknown[]): Promise<RawReply> {
+  return socket.timeout(5000).emitWithAck(event, ...args) as Promise<RawReply>;
 }
