@@ -44,12 +44,23 @@ export function SettingsProvider({ children }: { children: ReactNode }) {
 
   const update = useCallback(
     async (patch: Partial<Settings>) => {
-      const saved = await api.settings.update(patch);
-      if (alive.current) {
-        setSettings(saved);
-        setError(null);
+      // A control moves when it is used: show the change now, put it back if the core refuses it.
+      let before: Settings | null = null;
+      setSettings((current) => {
+        before = current;
+        return current ? { ...current, ...patch } : current;
+      });
+      try {
+        const saved = await api.settings.update(patch);
+        if (alive.current) {
+          setSettings(saved);
+          setError(null);
+        }
+        return saved;
+      } catch (e) {
+        if (alive.current) setSettings(before);
+        throw e;
       }
-      return saved;
     },
     [api],
   );
