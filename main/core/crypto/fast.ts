@@ -166,11 +166,21 @@ function selfTest(): boolean {
   const prefix = Uint8Array.of(1, 1);
   const header = concat(prefix, data.subarray(0, 32), Uint8Array.of(0, 0, 1, 2, 0, 3, 4, 5), nonce);
   const message = concat(header, sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plain, concat(ad, header), null, nonce, key));
+  // The fused steps against chainStep followed by sealMessage / openMessage.
+  const ratchetKey = data.subarray(0, 32);
+  const sent = sealNextMessage(key, ad, prefix, ratchetKey, 7, 8, nonce, plain);
+  const expectedSent = sealMessage(fused.messageKey, ad, prefix, ratchetKey, 7, 8, nonce, plain);
+  const received = openNextMessage(key, ad, expectedSent, header.length);
   const tampered = message.slice();
   tampered[10] = (tampered[10] ?? 0) ^ 1; // inside the ratchet key: authenticated as AD
   return (
     same(sealMessage(key, ad, prefix, data.subarray(0, 32), 0x0102, 0x030405, nonce, plain), message) &&
     same(openMessage(key, ad, message, header.length), plain) &&
+    same(sent.ciphertext, expectedSent) &&
+    same(sent.chainKey, fused.chainKey) &&
+    same(received.plaintext, plain) &&
+    same(received.chainKey, fused.chainKey) &&
+    openNextMessage(key, ad, message, header.length).plaintext === null &&
     openMessage(key, ad, tampered, header.length) === null &&
     same(hmac32(key, data), sodium.crypto_auth_hmacsha256(data, key)) &&
     same(ck.messageKeySeed, sodium.crypto_auth_hmacsha256(Uint8Array.of(1), key)) &&
@@ -227,13 +237,11 @@ export function messageKeyFromSeed(seed: Uint8Array): Uint8Array {
   return hmac32(seed, MESSAGE_KEY_EXPAND_INPUT);
 }
 
-/** One sending/receiving step in one go: the next chain key and this message's AEAD key. */
-export function chainStep(chainKey: Uint8Array): { chainKey: Uint8Array; messageKey: Uint8Array } {
-  const r = raw;
-  if (!r) {
-    const step = fastKdfCk(chainKey);
-    return { chainKey: step.chainKey, messageKey: messageKeyFromSeed(step.messageKeySeed) };
-  }
+/**
+ * KDF_CK and the message key in libsodium's memory: the next chain key at OUT2, this message's
+ * AEAD key at OUT3 (the caller wipes OUT3 once it is used). Wipes everything else it touched.
+ */
+function stepInScratch(r: RawSodium, chainKey: Uint8Array): void {
   const h = r.HEAPU8;
   const b = base;
   h.set(chainKey, b + KEY);
@@ -244,10 +252,23 @@ export function chainStep(chainKey: Uint8Array): { chainKey: Uint8Array; message
   r._crypto_auth_hmacsha256_update(b + STATE2, b + BYTE2, 1, 0);
   r._crypto_auth_hmacsha256_final(b + STATE2, b + OUT2);
   r._crypto_auth_hmacsha256(b + OUT3, b + LABEL, MESSAGE_KEY_EXPAND_INPUT.length, 0, b + OUT1);
+  h.fill(0, b + KEY, b + OUT2);
+  h.fill(0, b + STATE1, b + STATE2 + HMAC_STATE_BYTES);
+}
+
+/** One sending/receiving step in one go: the next chain key and this message's AEAD key. */
+export function chainStep(chainKey: Uint8Array): { chainKey: Uint8Array; messageKey: Uint8Array } {
+  const r = raw;
+  if (!r) {
+    const step = fastKdfCk(chainKey);
+    return { chainKey: step.chainKey, messageKey: messageKeyFromSeed(step.messageKeySeed) };
+  }
+  stepInScratch(r, chainKey);
+  const h = r.HEAPU8;
+  const b = base;
   const next = h.slice(b + OUT2, b + OUT2 + 32);
   const messageKey = h.slice(b + OUT3, b + OUT3 + 32);
-  h.fill(0, b + KEY, b + OUT2 + 32);
-  h.fill(0, b + STATE1, b + STATE2 + HMAC_STATE_BYTES);
+  h.fill(0, b + OUT2, b + OUT2 + 32);
   h.fill(0, b + OUT3, b + OUT3 + 32);
   return { chainKey: next, messageKey };
 }
@@ -292,6 +313,57 @@ export function seal(
   h.fill(0, adAt, adAt + total);
 }
 
+/** Where a message key lies for the AEAD: in JS memory, or already in libsodium's (OUT3, after stepInScratch). */
+type KeySource = Uint8Array | 'scratch';
+
+/** Puts the key at KEY unless it is in the scratch already; returns its address. */
+function placeKey(h: Uint8Array, key: KeySource): number {
+  if (key === 'scratch') return base + OUT3;
+  h.set(key, base + KEY);
+  return base + KEY;
+}
+
+function sealMessageLength(ad: Uint8Array, prefix: Uint8Array, plaintext: Uint8Array): number {
+  return ad.length + prefix.length + 64 + plaintext.length * 2 + 16;
+}
+
+// sealMessage's body on the fast path; the caller has called ensureData(sealMessageLength(...)).
+function sealMessageIn(
+  r: RawSodium,
+  key: KeySource,
+  ad: Uint8Array,
+  prefix: Uint8Array,
+  ratchetKey: Uint8Array,
+  pn: number,
+  n: number,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+): Uint8Array {
+  const headerLen = prefix.length + 64;
+  const adLen = ad.length + headerLen;
+  const h = r.HEAPU8;
+  const b = base;
+  const adAt = b + DATA;
+  const headerAt = adAt + ad.length;
+  const fields = headerAt + prefix.length;
+  const cAt = adAt + adLen;
+  const mAt = cAt + plaintext.length + 16;
+  const keyAt = placeKey(h, key);
+  h.set(ad, adAt);
+  h.set(prefix, headerAt);
+  h.set(ratchetKey, fields);
+  writeU32(h, fields + 32, pn);
+  writeU32(h, fields + 36, n);
+  h.set(nonce, fields + 40);
+  h.set(plaintext, mAt);
+  r._crypto_aead_xchacha20poly1305_ietf_encrypt(cAt, 0, mAt, plaintext.length, 0, adAt, adLen, 0, 0, fields + 40, keyAt);
+  const out = allocBytes(headerLen + plaintext.length + 16);
+  out.set(h.subarray(headerAt, cAt + plaintext.length + 16));
+  h.fill(0, keyAt, keyAt + 32);
+  h.fill(0, adAt, mAt + plaintext.length);
+  return out;
+}
+
 /**
  * A whole ratchet message (session.ts): prefix || ratchet key (32) || PN (u32) || N (u32) ||
  * nonce (24) || XChaCha20-Poly1305(key, plaintext, AD = ad || all of those). The same bytes as
@@ -308,11 +380,10 @@ export function sealMessage(
   nonce: Uint8Array,
   plaintext: Uint8Array,
 ): Uint8Array {
-  const headerLen = prefix.length + 64;
-  const total = headerLen + plaintext.length + 16;
   const r = raw;
   if (!r) {
-    const out = new Uint8Array(total);
+    const headerLen = prefix.length + 64;
+    const out = new Uint8Array(headerLen + plaintext.length + 16);
     out.set(prefix, 0);
     out.set(ratchetKey, prefix.length);
     writeU32(out, prefix.length + 32, pn);
@@ -321,29 +392,69 @@ export function sealMessage(
     seal(key, nonce, ad, out.subarray(0, headerLen), plaintext, out, headerLen);
     return out;
   }
+  ensureData(r, sealMessageLength(ad, prefix, plaintext));
+  return sealMessageIn(r, key, ad, prefix, ratchetKey, pn, n, nonce, plaintext);
+}
+
+/**
+ * A sending step and its message in one go: chainStep(chainKey), then sealMessage with the
+ * message key, which never leaves libsodium's memory. Returns the message and the next chain key.
+ */
+export function sealNextMessage(
+  chainKey: Uint8Array,
+  ad: Uint8Array,
+  prefix: Uint8Array,
+  ratchetKey: Uint8Array,
+  pn: number,
+  n: number,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+): { ciphertext: Uint8Array; chainKey: Uint8Array } {
+  const r = raw;
+  if (!r) {
+    const step = chainStep(chainKey);
+    const ciphertext = sealMessage(step.messageKey, ad, prefix, ratchetKey, pn, n, nonce, plaintext);
+    sodium.memzero(step.messageKey);
+    return { ciphertext, chainKey: step.chainKey };
+  }
+  // Before the step: growing the data area moves the scratch, and the step's outputs with it.
+  ensureData(r, sealMessageLength(ad, prefix, plaintext));
+  stepInScratch(r, chainKey);
+  const ciphertext = sealMessageIn(r, 'scratch', ad, prefix, ratchetKey, pn, n, nonce, plaintext);
+  return { ciphertext, chainKey: takeNextChainKey(r) };
+}
+
+/** The next chain key stepInScratch left at OUT2, copied out; wipes OUT2 and OUT3. */
+function takeNextChainKey(r: RawSodium): Uint8Array {
+  const h = r.HEAPU8;
+  const next = h.slice(base + OUT2, base + OUT2 + 32);
+  h.fill(0, base + OUT2, base + OUT2 + 32);
+  h.fill(0, base + OUT3, base + OUT3 + 32);
+  return next;
+}
+
+// openMessage's body on the fast path; the caller has checked the lengths and called ensureData.
+function openMessageIn(r: RawSodium, key: KeySource, ad: Uint8Array, message: Uint8Array, headerLen: number): Uint8Array | null {
+  const bodyLen = message.length - headerLen;
   const adLen = ad.length + headerLen;
-  ensureData(r, adLen + plaintext.length * 2 + 16);
+  const total = ad.length + message.length + bodyLen;
   const h = r.HEAPU8;
   const b = base;
   const adAt = b + DATA;
-  const headerAt = adAt + ad.length;
-  const fields = headerAt + prefix.length;
   const cAt = adAt + adLen;
-  const mAt = cAt + plaintext.length + 16;
-  h.set(key, b + KEY);
+  const mAt = cAt + bodyLen;
+  const keyAt = placeKey(h, key);
   h.set(ad, adAt);
-  h.set(prefix, headerAt);
-  h.set(ratchetKey, fields);
-  writeU32(h, fields + 32, pn);
-  writeU32(h, fields + 36, n);
-  h.set(nonce, fields + 40);
-  h.set(plaintext, mAt);
-  r._crypto_aead_xchacha20poly1305_ietf_encrypt(cAt, 0, mAt, plaintext.length, 0, adAt, adLen, 0, 0, fields + 40, b + KEY);
-  const out = allocBytes(total);
-  out.set(h.subarray(headerAt, cAt + plaintext.length + 16));
-  h.fill(0, b + KEY, b + KEY + 32);
-  h.fill(0, adAt, mAt + plaintext.length);
-  return out;
+  h.set(message, adAt + ad.length);
+  const rc = r._crypto_aead_xchacha20poly1305_ietf_decrypt(mAt, 0, 0, cAt, bodyLen, 0, adAt, adLen, 0, cAt - 24, keyAt);
+  let plaintext: Uint8Array | null = null;
+  if (rc === 0) {
+    plaintext = allocBytes(bodyLen - 16);
+    plaintext.set(h.subarray(mAt, mAt + bodyLen - 16));
+  }
+  h.fill(0, keyAt, keyAt + 32);
+  h.fill(0, adAt, adAt + total);
+  return plaintext;
 }
 
 /**
@@ -355,26 +466,33 @@ export function openMessage(key: Uint8Array, ad: Uint8Array, message: Uint8Array
   if (bodyLen < 16 || headerLen < 24) return null;
   const r = raw;
   if (!r) return open(key, message.subarray(headerLen - 24, headerLen), ad, message.subarray(0, headerLen), message.subarray(headerLen));
-  const adLen = ad.length + headerLen;
-  const total = ad.length + message.length + bodyLen;
-  ensureData(r, total);
-  const h = r.HEAPU8;
-  const b = base;
-  const adAt = b + DATA;
-  const cAt = adAt + adLen;
-  const mAt = cAt + bodyLen;
-  h.set(key, b + KEY);
-  h.set(ad, adAt);
-  h.set(message, adAt + ad.length);
-  const rc = r._crypto_aead_xchacha20poly1305_ietf_decrypt(mAt, 0, 0, cAt, bodyLen, 0, adAt, adLen, 0, cAt - 24, b + KEY);
-  let plaintext: Uint8Array | null = null;
-  if (rc === 0) {
-    plaintext = allocBytes(bodyLen - 16);
-    plaintext.set(h.subarray(mAt, mAt + bodyLen - 16));
+  ensureData(r, ad.length + message.length + bodyLen);
+  return openMessageIn(r, key, ad, message, headerLen);
+}
+
+/**
+ * A receiving step and its message in one go: chainStep(chainKey), then openMessage with the
+ * message key, which never leaves libsodium's memory. The plaintext is null when authentication
+ * fails (the next chain key is returned either way; the caller keeps it only on success).
+ */
+export function openNextMessage(
+  chainKey: Uint8Array,
+  ad: Uint8Array,
+  message: Uint8Array,
+  headerLen: number,
+): { plaintext: Uint8Array | null; chainKey: Uint8Array } {
+  const r = raw;
+  const bodyLen = message.length - headerLen;
+  if (!r || bodyLen < 16 || headerLen < 24) {
+    const step = chainStep(chainKey);
+    const plaintext = openMessage(step.messageKey, ad, message, headerLen);
+    sodium.memzero(step.messageKey);
+    return { plaintext, chainKey: step.chainKey };
   }
-  h.fill(0, b + KEY, b + KEY + 32);
-  h.fill(0, adAt, adAt + total);
-  return plaintext;
+  ensureData(r, ad.length + message.length + bodyLen);
+  stepInScratch(r, chainKey);
+  const plaintext = openMessageIn(r, 'scratch', ad, message, headerLen);
+  return { plaintext, chainKey: takeNextChainKey(r) };
 }
 
 /** XChaCha20-Poly1305 decryption with AD = ad1 || ad2; null when authentication fails. */

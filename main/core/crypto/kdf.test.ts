@@ -3,7 +3,7 @@
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers-sumo';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chainStep, fastKdfCk, fastPathActive, hmac32, open, seal, withoutFastPath } from './fast.js';
+import { chainStep, fastKdfCk, fastPathActive, hmac32, open, openNextMessage, seal, sealMessage, sealNextMessage, withoutFastPath } from './fast.js';
 import { deriveMessageKeys, hkdfExpand, hkdfExtract, hkdfSha256, hmacSha256, initCrypto, kdfCk, kdfRk, LABEL_MESSAGE_KEYS, pqxdhKdf } from './index.js';
 import { messageKeyFromSeed } from './kdf.js';
 
@@ -200,6 +200,32 @@ describe('the libsodium hot path (fast.ts)', () => {
         expect(hex(again)).toBe(hex(reference));
         expect(open(key, nonce, ad1, ad2, tampered)).toBeNull();
       });
+    }
+  });
+
+  it('fused send and receive steps walk the chain exactly like chainStep + seal/open, growing the scratch midway', () => {
+    let sendKey = randomBytes(32);
+    let recvKey = sendKey.slice();
+    const ad = randomBytes(64);
+    const prefix = Uint8Array.of(1, 1);
+    for (let n = 0; n < 30; n++) {
+      // the last messages outgrow the scratch area: the step's outputs must survive it moving
+      const plaintext = randomBytes(n < 27 ? 200 + n : (1 << 17) * (n - 26));
+      const ratchetKey = randomBytes(32);
+      const nonce = randomBytes(24);
+      const step = withoutFastPath(() => chainStep(sendKey));
+      const expected = withoutFastPath(() => sealMessage(step.messageKey, ad, prefix, ratchetKey, 3, n, nonce, plaintext));
+      const sent = sealNextMessage(sendKey, ad, prefix, ratchetKey, 3, n, nonce, plaintext);
+      expect(hex(sent.ciphertext)).toBe(hex(expected));
+      expect(hex(sent.chainKey)).toBe(hex(step.chainKey));
+
+      const wrongChain = openNextMessage(randomBytes(32), ad, sent.ciphertext, prefix.length + 64);
+      expect(wrongChain.plaintext).toBeNull();
+      const received = openNextMessage(recvKey, ad, sent.ciphertext, prefix.length + 64);
+      expect(Buffer.from(received.plaintext ?? new Uint8Array(0)).equals(Buffer.from(plaintext))).toBe(true);
+      expect(hex(received.chainKey)).toBe(hex(step.chainKey));
+      sendKey = sent.chainKey;
+      recvKey = received.chainKey;
     }
   });
 

@@ -19,7 +19,7 @@ import {
   WIRE_VERSION,
 } from './constants.js';
 import { CryptoError } from './errors.js';
-import { chainStep, messageKeyFromSeed, openMessage, sealMessage } from './fast.js';
+import { messageKeyFromSeed, openMessage, openNextMessage, sealNextMessage } from './fast.js';
 import { hkdfSha256, kdfCk, kdfRk } from './kdf.js';
 import {
   decodeAndVerifyBundle,
@@ -207,6 +207,13 @@ function dh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   }
 }
 
+/** The next receiving step: KDF_CK, then the AEAD body opened with the message key (which stays in libsodium's memory). */
+function openNext(chainKey: Uint8Array, s: SessionState, m: ParsedMessage): { plaintext: Uint8Array; chainKey: Uint8Array } {
+  const step = openNextMessage(chainKey, s.ad, m.bytes, m.headerLen);
+  if (!step.plaintext) throw new CryptoError('DECRYPT_FAILED', 'message authentication failed');
+  return { plaintext: step.plaintext, chainKey: step.chainKey };
+}
+
 /** Opens a message's AEAD body with `key` (wiped after): AD = session AD || every byte before the body. */
 function open(key: Uint8Array, s: SessionState, m: ParsedMessage): Uint8Array {
   const plaintext = openMessage(key, s.ad, m.bytes, m.headerLen);
@@ -383,13 +390,10 @@ export function encryptMessage(session: SessionState, plaintext: Uint8Array, _no
   const send = session.send;
   if (!send) throw new CryptoError('WRONG_SESSION', 'session has no sending chain');
   if (send.n >= 0xffffffff) throw new CryptoError('INVALID_ARGUMENT', 'sending chain exhausted; start a new session');
-  const step = chainStep(send.key);
-  const key = step.messageKey;
   const prefix = session.pendingPrekey ?? RATCHET_PREFIX;
-  // header = prefix || ratchet key || PN || N || nonce; AD = session AD || header; then the body.
-  const ciphertext = sealMessage(key, session.ad, prefix, session.dhs.publicKey, session.pn, send.n, randomNonce(), plaintext);
-  sodium.memzero(key);
-  return { session: { ...session, send: { key: step.chainKey, n: send.n + 1 } }, ciphertext };
+  // KDF_CK, then header = prefix || ratchet key || PN || N || nonce; AD = session AD || header; then the body.
+  const sent = sealNextMessage(send.key, session.ad, prefix, session.dhs.publicKey, session.pn, send.n, randomNonce(), plaintext);
+  return { session: { ...session, send: { key: sent.chainKey, n: send.n + 1 } }, ciphertext: sent.ciphertext };
 }
 
 /**
@@ -468,16 +472,15 @@ function ratchetDecrypt(s: SessionState, m: ParsedMessage, now: number): { sessi
     if (m.n - recv.n > MAX_SKIP) throw new CryptoError('TOO_MANY_SKIPPED', 'message is too far ahead in its chain');
     const added: SkippedKey[] = [];
     const ck = m.n > recv.n ? skipTo(recv.key, recv.n, m.n, s.dhr, now, added) : recv.key;
-    const step = chainStep(ck);
-    const plaintext = open(step.messageKey, s, m);
+    const step = openNext(ck, s, m);
     return {
+      plaintext: step.plaintext,
       session: {
         ...s,
         pendingPrekey: null,
         recv: { key: step.chainKey, n: m.n + 1 },
         skipped: added.length > 0 ? rebuildSkipped(skipped, null, added, now) : skipped,
       },
-      plaintext,
     };
   }
   for (const previous of s.previousRemote) {
@@ -495,8 +498,8 @@ function ratchetDecrypt(s: SessionState, m: ParsedMessage, now: number): { sessi
   const dhIn = dh(s.dhs.privateKey, remote);
   const receiving = kdfRk(s.rootKey, dhIn);
   const ck = skipTo(receiving.chainKey, 0, m.n, remote, now, added);
-  const step = chainStep(ck);
-  const plaintext = open(step.messageKey, s, m);
+  const step = openNext(ck, s, m);
+  const plaintext = step.plaintext;
   // Authenticated: complete the step with a fresh sending ratchet key.
   const dhs = sodium.crypto_box_keypair();
   const dhOut = dh(dhs.privateKey, remote);
