@@ -43,3 +43,13 @@ export async function shoot(page: Page, stem: string): Promise<void> {
   await page.setViewportSize(size);
   await page.emulateMedia({ colorScheme: 'light' });
 }
+
+/** A group's entry in the conversation list, by the group's name. */
+export function groupConversation(page: Page, name: string) {
+  return page.locator('[data-testid="conversation"][data-kind="group"]').filter({ has: page.locator('.conv__name', { hasText: name }) });
+}
+
+/** A message bubble by its exact text (a reply's quote holds the quoted text too). */
+export function bubble(page: Page, text: string) {
+  return page.getByTestId('message').filter({ has: page.getByTestId('message-text').getByText(text, { exact: true }) });
+}

@@ -12,7 +12,10 @@ export type {
   Registration,
   ReplyRef,
   EnvelopeResult,
+  GroupEvent,
 } from '../../shared/ipc/contract.js';
+export type { Group, GroupMember } from '../../shared/ipc/channels/groups.js';
+export { MAX_GROUP_MEMBERS } from '../../shared/ipc/channels/groups.js';
 export type { TypingState } from '../../shared/ipc/channels/presence.js';
 export type { SearchResult } from '../../shared/ipc/channels/search.js';
 export type { Settings } from '../../shared/ipc/channels/settings.js';

@@ -12,6 +12,7 @@ import './styles/main.css';
 import './styles/search.css';
 import './styles/settings.css';
 import './styles/desktop.css';
+import './styles/groups.css';
 
 applyStoredTheme();
 

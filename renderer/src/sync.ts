@@ -1,6 +1,6 @@
 // The renderer's only use of shared/sync (the relay connection). Everything else in the UI
 // goes through this file, so a change to the sync engine's API is absorbed here.
-import { SyncEngine, coreFromApi, registerAccount, addContact, reestablishSessions } from '../../shared/sync/index.js';
+import { SyncEngine, coreFromApi, registerAccount, addContact, reestablishSessions, ensureSessions, type EnsureSessionsResult } from '../../shared/sync/index.js';
 import type { RefugeApi } from '../../shared/ipc/api.js';
 import type { Contact, EnvelopeResult, Registration } from '../../shared/ipc/contract.js';
 
@@ -113,4 +113,13 @@ export async function addContactByUsername(
 /** After a restore from backup: fresh prekeys on the relay and fresh sessions with every contact (shared/sync reestablishSessions). */
 export async function reestablishAfterRestore(api: RefugeApi, serverUrl: string): Promise<{ prekeysRefreshed: boolean; reset: string[]; failed: { username: string; code: string }[] }> {
   return reestablishSessions(api, serverUrl);
+}
+
+/**
+ * Opens pairwise sessions with the named users or a group's members we have none with yet
+ * (shared/sync ensureSessions): run before groups.create, groups.add and sending to a group.
+ * Users it could not reach come back in `failed` with the error code.
+ */
+export async function openGroupSessions(api: RefugeApi, serverUrl: string, target: { usernames?: string[]; groupId?: string }): Promise<EnsureSessionsResult> {
+  return ensureSessions(api, serverUrl, target);
 }

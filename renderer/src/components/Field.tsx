@@ -1,6 +1,9 @@
 // Labelled inputs (text and select) with an optional hint and an inline error wired up through aria-describedby.
 import { useId, type InputHTMLAttributes, type ReactNode, type Ref, type SelectHTMLAttributes } from 'react';
 
+/** What every username box shares: no autofill, no capitals or corrections, the protocol's length limit. */
+export const USERNAME_INPUT = { autoComplete: 'off', autoCapitalize: 'none', autoCorrect: 'off', spellCheck: false, maxLength: 64 } as const;
+
 type FieldProps = Omit<InputHTMLAttributes<HTMLInputElement>, 'id'> & {
   label: string;
   hint?: string;

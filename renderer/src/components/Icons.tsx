@@ -210,3 +210,12 @@ export const IconRead = (p: IconProps) => (
     <path className="icon-read__tick" d="m11.5 15 .5.5 6.5-6.5" />
   </Svg>
 );
+
+export const IconUsers = (p: IconProps) => (
+  <Svg {...p}>
+    <circle cx="9" cy="8" r="3.5" />
+    <path d="M2.5 20a6.5 6.5 0 0 1 13 0" />
+    <path d="M16 4.6a3.5 3.5 0 0 1 0 6.8" />
+    <path d="M18 14.2a6.5 6.5 0 0 1 3.5 5.8" />
+  </Svg>
+);

@@ -95,7 +95,7 @@ export function t(key: StringKey, vars?: Record<string, string | number>): strin
 }
 
 /** Plural form: looks up `${base}.one` / `${base}.other` with {count}. */
-export function tp(base: 'unread' | 'search.count', count: number): string {
+export function tp(base: 'unread' | 'search.count' | 'group.memberCount' | 'group.new.selected', count: number): string {
   const form = plural.select(count) === 'one' ? 'one' : 'other';
   return t(`${base}.${form}` as StringKey, { count });
 }

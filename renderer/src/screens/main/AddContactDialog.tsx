@@ -2,7 +2,7 @@
 import { useRef, useState, useEffect, type FormEvent } from 'react';
 import { canonicalUsername, isValidUsername } from '../../../../shared/protocol/username.js';
 import { errorCode, errorMessage, isUnreachable, useRefuge } from '../../api.js';
-import { Field } from '../../components/Field.js';
+import { Field, USERNAME_INPUT } from '../../components/Field.js';
 import { Modal } from '../../components/Modal.js';
 import { t } from '../../i18n/index.js';
 import { addContactByUsername } from '../../sync.js';
@@ -83,11 +83,7 @@ export function AddContactDialog({
           inputRef={inputRef}
           value={username}
           onChange={(e) => setUsername(e.target.value)}
-          autoComplete="off"
-          autoCapitalize="none"
-          autoCorrect="off"
-          spellCheck={false}
-          maxLength={64}
+          {...USERNAME_INPUT}
           data-autofocus
           required
           disabled={busy}

@@ -1,10 +1,21 @@
 // The chat header's "more" menu (menu button pattern): mute notifications for this conversation
 // and the safety number. Arrows move, Esc or Tab closes, focus returns to the button.
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
-import { IconBellOff, IconMore, IconShield } from '../../components/Icons.js';
+import { IconBellOff, IconMore, IconShield, IconUsers } from '../../components/Icons.js';
 import { t } from '../../i18n/index.js';
 
-export function ChatMenu({ muted, onToggleMute, onSafetyNumber }: { muted: boolean; onToggleMute: () => void; onSafetyNumber: () => void }) {
+/** A direct chat offers its safety number; a group offers its members panel instead. */
+export function ChatMenu({
+  muted,
+  onToggleMute,
+  onSafetyNumber,
+  onGroupInfo,
+}: {
+  muted: boolean;
+  onToggleMute: () => void;
+  onSafetyNumber?: (() => void) | undefined;
+  onGroupInfo?: (() => void) | undefined;
+}) {
   const [open, setOpen] = useState(false);
   const menuId = useId();
   const button = useRef<HTMLButtonElement>(null);
@@ -90,10 +101,18 @@ export function ChatMenu({ muted, onToggleMute, onSafetyNumber }: { muted: boole
               {muted ? '✓' : ''}
             </span>
           </button>
-          <button type="button" role="menuitem" className="menu__item" tabIndex={-1} data-testid="menu-safety-number" onClick={() => choose(onSafetyNumber)}>
-            <IconShield className="menu__icon" />
-            <span>{t('chat.safetyNumber')}</span>
-          </button>
+          {onSafetyNumber ? (
+            <button type="button" role="menuitem" className="menu__item" tabIndex={-1} data-testid="menu-safety-number" onClick={() => choose(onSafetyNumber)}>
+              <IconShield className="menu__icon" />
+              <span>{t('chat.safetyNumber')}</span>
+            </button>
+          ) : null}
+          {onGroupInfo ? (
+            <button type="button" role="menuitem" className="menu__item" tabIndex={-1} data-testid="menu-group-info" onClick={() => choose(onGroupInfo)}>
+              <IconUsers className="menu__icon" />
+              <span>{t('group.info')}</span>
+            </button>
+          ) : null}
         </div>
       ) : null}
     </div>

@@ -3,16 +3,17 @@
 // the messages around one message; the reader pages older (scroll up) and newer (scroll down)
 // from there. The window is bounded so a long read does not grow the page without end.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { errorMessage, useRefuge, type ConversationSummary, type Message, type ReplyRef } from '../../api.js';
+import { errorMessage, useRefuge, type ConversationSummary, type Group, type Message, type ReplyRef } from '../../api.js';
 import { Avatar } from '../../components/Avatar.js';
-import { IconBack, IconBellOff, IconLock, IconShield, IconWarning } from '../../components/Icons.js';
+import { IconBack, IconBellOff, IconLock, IconShield, IconUsers, IconWarning } from '../../components/Icons.js';
 import { conversationName } from '../../format.js';
-import { t } from '../../i18n/index.js';
+import { t, tp } from '../../i18n/index.js';
 import { useSettings } from '../../settings/SettingsContext.js';
 import { appendNewer, mergeNewest, prependOlder, trimWindow } from '../../messages.js';
 import type { ConnectionState } from '../../sync.js';
 import { ChatMenu } from './ChatMenu.js';
 import { Composer } from './Composer.js';
+import { typingText } from './groups/events.js';
 import type { BubbleMessage } from './MessageBubble.js';
 import { MessageList, type LogItem, type ScrollRequest } from './MessageList.js';
 
@@ -39,6 +40,12 @@ type LoadedWindow = {
 const EMPTY: LoadedWindow = { messages: [], hasBefore: false, hasAfter: false };
 
 let localIds = 0;
+
+/** The members who read one of our group messages, if the core says (Message.readBy, once per-member receipts exist). */
+function readByOf(m: Message): string[] | undefined {
+  const value: unknown = (m as Message & { readBy?: unknown }).readBy;
+  return Array.isArray(value) ? value.filter((n): n is string => typeof n === 'string') : undefined;
+}
 let scrollTokens = 0;
 
 export function ChatView({
@@ -47,6 +54,10 @@ export function ChatView({
   connection,
   jump,
   peerTyping,
+  typingNames = [],
+  group,
+  onGroupInfo,
+  beforeSend,
   onBack,
   onSent,
   onOutbox,
@@ -63,6 +74,14 @@ export function ChatView({
   jump: JumpRequest | null;
   /** the peer is typing right now (presence.state) */
   peerTyping: boolean;
+  /** in a group: who is typing (presence.state's `peer` per member; may be empty) */
+  typingNames?: readonly string[];
+  /** a group conversation: its members and our role (null while loading); undefined for a direct chat */
+  group?: Group | null;
+  /** opens the group's members panel */
+  onGroupInfo?: () => void;
+  /** runs before each send (a group opens sessions with new members first); a failure does not stop the send */
+  beforeSend?: () => Promise<void>;
   onBack: () => void;
   onSent: () => void;
   /** something was queued in the outbox (typing, retry): the sync engine should drain it */
@@ -247,6 +266,8 @@ export function ChatView({
       const draft: Pending = { id, text, sentAt: Date.now(), outgoing: true, sender: 'me', status: 'sending', replyTo: quoted };
       setPending((p) => [...p.filter((m) => m.id !== id), draft]);
       try {
+        // members without a session are skipped by the core; the flow opens the ones it can first
+        if (beforeSend) await beforeSend().catch(() => undefined);
         const message = await api.messages.send({ conversationId, text, ...(quoted ? { replyTo: quoted.id } : {}) });
         if (!alive.current) return;
         setPending((p) => p.filter((m) => m.id !== id));
@@ -261,7 +282,7 @@ export function ChatView({
         onConversationChanged();
       }
     },
-    [api, conversationId, jumpToLatest, onSent, refresh, setWin, onConversationChanged],
+    [api, conversationId, jumpToLatest, onSent, refresh, setWin, onConversationChanged, beforeSend],
   );
 
   // A failed message: one that never reached the core is sent again; one the relay refused is
@@ -363,7 +384,8 @@ export function ChatView({
         sender: m.sender,
         status: m.status === 'read' && !showRead ? ('delivered' as const) : m.status,
         replyTo: m.replyTo ?? null,
-        system: m.system !== undefined,
+        system: m.system,
+        readBy: m.outgoing ? readByOf(m) : undefined,
       })),
       // messages being sent belong at the newest end, shown once the window reaches it
       ...(win.hasAfter ? [] : pending),
@@ -372,18 +394,36 @@ export function ChatView({
   );
 
   const name = conversationName(conversation);
-  const held = conversation.identityChanged;
+  const isGroup = conversation.kind === 'group';
+  const held = !isGroup && conversation.identityChanged;
+  /** we left or were removed: the history stays, the composer goes */
+  const notMember = isGroup && group?.member === false;
+  const typingNow = isGroup ? peerTyping || typingNames.length > 0 : peerTyping;
+  const typingLine = isGroup ? typingText(typingNames) : t('chat.typing', { name });
 
   return (
-    <div className="chat" data-testid="chat" data-peer={conversation.peer} data-identity-changed={held ? 'true' : undefined}>
+    <div
+      className="chat"
+      data-testid="chat"
+      data-peer={conversation.peer}
+      data-group-id={conversation.groupId}
+      data-member={isGroup && group ? String(group.member) : undefined}
+      data-identity-changed={held ? 'true' : undefined}
+    >
       <header className="chat__header">
         <button type="button" className="icon-button chat__back" aria-label={t('chat.back')} data-testid="back-button" onClick={onBack}>
           <IconBack />
         </button>
-        <Avatar name={name} />
+        <Avatar name={name} group={isGroup} />
         <div className="chat__heading">
           <h2 className="chat__name" data-testid="chat-peer-name">
-            {name}
+            {isGroup && onGroupInfo ? (
+              <button type="button" className="chat__name-button" data-testid="chat-group-info" title={t('group.info')} onClick={onGroupInfo}>
+                {name}
+              </button>
+            ) : (
+              name
+            )}
             {conversation.muted ? (
               <span className="chat__muted" data-testid="chat-muted" title={t('chat.muted')}>
                 <IconBellOff className="chat__muted-icon" />
@@ -393,15 +433,20 @@ export function ChatView({
           </h2>
           {/* the live region exists before anything is announced in it */}
           <p className="chat__sub" aria-live="polite">
-            {peerTyping ? (
+            {typingNow ? (
               <span className="chat__typing" data-testid="typing-indicator">
                 <span className="typing-dots" aria-hidden="true">
                   <span />
                   <span />
                   <span />
                 </span>
-                {t('chat.typing', { name })}
+                {typingLine}
               </span>
+            ) : isGroup ? (
+              <>
+                <IconLock className="chat__sub-icon" />
+                <span data-testid="chat-member-count">{group ? tp('group.memberCount', group.members.length) : t('chat.encrypted')}</span>
+              </>
             ) : (
               <>
                 <IconLock className="chat__sub-icon" />
@@ -410,17 +455,30 @@ export function ChatView({
             )}
           </p>
         </div>
-        <button
-          type="button"
-          className="icon-button"
-          aria-label={t('chat.safetyNumber')}
-          title={t('chat.safetyNumber')}
-          data-testid="safety-number-button"
-          onClick={onShowSafetyNumber}
-        >
-          <IconShield />
-        </button>
-        <ChatMenu muted={conversation.muted} onToggleMute={onToggleMute} onSafetyNumber={onShowSafetyNumber} />
+        {isGroup ? (
+          onGroupInfo ? (
+            <button type="button" className="icon-button" aria-label={t('group.info')} title={t('group.info')} data-testid="group-info-button" onClick={onGroupInfo}>
+              <IconUsers />
+            </button>
+          ) : null
+        ) : (
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={t('chat.safetyNumber')}
+            title={t('chat.safetyNumber')}
+            data-testid="safety-number-button"
+            onClick={onShowSafetyNumber}
+          >
+            <IconShield />
+          </button>
+        )}
+        <ChatMenu
+          muted={conversation.muted}
+          onToggleMute={onToggleMute}
+          onSafetyNumber={isGroup ? undefined : onShowSafetyNumber}
+          onGroupInfo={isGroup ? onGroupInfo : undefined}
+        />
       </header>
       {held ? (
         <div className="identity-banner" role="alert" data-testid="identity-banner">
@@ -445,6 +503,7 @@ export function ChatView({
       </p>
       <MessageList
         peer={name}
+        group={isGroup}
         items={items}
         hasBefore={win.hasBefore}
         hasAfter={win.hasAfter}
@@ -458,26 +517,34 @@ export function ChatView({
         onLoadNewer={onLoadNewer}
         onJumpToLatest={onJumpToLatest}
         onRetry={retry}
-        onReply={held ? undefined : startReply}
+        // a group message carries no quote (groups.send has no replyTo)
+        onReply={held || isGroup ? undefined : startReply}
         onCopy={copy}
         onOpenLink={onOpenLink}
         onJumpToQuote={jumpToQuote}
         copiedId={copiedId}
       />
-      <Composer
-        peer={name}
-        offline={connection === 'offline'}
-        held={held}
-        replyTo={replyTo}
-        focusToken={replyFocus}
-        onCancelReply={() => setReplyTo(null)}
-        onTyping={typing}
-        onSend={(text) => {
-          const quoted = replyTo;
-          setReplyTo(null);
-          void send(text, quoted);
-        }}
-      />
+      {notMember ? (
+        <p className="chat__left" role="status" data-testid="group-left-notice">
+          <IconUsers className="chat__left-icon" />
+          {t('group.notMember')}
+        </p>
+      ) : (
+        <Composer
+          peer={name}
+          offline={connection === 'offline'}
+          held={held}
+          replyTo={replyTo}
+          focusToken={replyFocus}
+          onCancelReply={() => setReplyTo(null)}
+          onTyping={typing}
+          onSend={(text) => {
+            const quoted = replyTo;
+            setReplyTo(null);
+            void send(text, quoted);
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react';
-import type { ConversationSummary } from '../../api.js';
+import type { ConversationSummary, Message } from '../../api.js';
 import { Avatar } from '../../components/Avatar.js';
 import { IconAlert, IconBellOff, IconCheck, IconCheckDouble, IconClock, IconRead, IconWarning } from '../../components/Icons.js';
 import { conversationName, formatFullTime, formatListTime, previewText } from '../../format.js';
 import { t, tp } from '../../i18n/index.js';
 import { useSettings } from '../../settings/SettingsContext.js';
+import { groupPreview } from './groups/events.js';
 
 /** Re-render once a minute so "today" times roll over to weekdays. */
 function useMinuteClock(): number {
@@ -33,14 +34,24 @@ function LastStatus({ status }: { status: string }) {
   }
 }
 
+/** The newest message of a group, when it is the one its summary describes (fetched separately: it says who sent it). */
+function matchingLast(c: ConversationSummary, groupLast: ReadonlyMap<string, Message> | undefined): Message | undefined {
+  const last = c.lastMessage;
+  const m = groupLast?.get(c.id);
+  return last && m && m.sentAt === last.sentAt && m.outgoing === last.outgoing && m.text === last.text ? m : undefined;
+}
+
 export function ConversationList({
   conversations,
   typingIds,
+  groupLast,
   selectedId,
   onSelect,
 }: {
   conversations: ConversationSummary[] | null;
   typingIds: ReadonlySet<string>;
+  /** groups' newest messages (sender, membership event) by conversation id */
+  groupLast?: ReadonlyMap<string, Message>;
   selectedId: string | null;
   onSelect: (id: string) => void;
 }) {
@@ -71,6 +82,8 @@ export function ConversationList({
         const selected = c.id === selectedId;
         const name = conversationName(c);
         const typing = typingIds.has(c.id);
+        const isGroup = c.kind === 'group';
+        const groupMessage = isGroup ? matchingLast(c, groupLast) : undefined;
         return (
           <li key={c.id} className="conv-list__item" role="listitem">
             <button
@@ -81,12 +94,14 @@ export function ConversationList({
               aria-describedby={describedBy}
               data-testid="conversation"
               data-peer={c.peer}
+              data-kind={c.kind ?? 'direct'}
+              data-group-id={c.groupId}
               data-conversation-id={c.id}
               data-unread={c.unreadCount}
               data-muted={c.muted ? 'true' : undefined}
               onClick={() => onSelect(c.id)}
             >
-              <Avatar name={name} />
+              <Avatar name={name} group={isGroup} />
               <span className="conv__body">
                 <span className="conv__top">
                   <span className="conv__name">{name}</span>
@@ -115,7 +130,9 @@ export function ConversationList({
                       </span>
                     ) : null}
                     {typing || c.identityChanged ? null : last?.outgoing ? <LastStatus status={last.status === 'read' && !showRead ? 'delivered' : last.status} /> : null}
-                    {typing || c.identityChanged ? null : last ? (
+                    {typing || c.identityChanged ? null : groupMessage ? (
+                      <span className="conv__preview-text">{previewText(groupPreview(groupMessage))}</span>
+                    ) : last ? (
                       <span className="conv__preview-text">
                         {last.outgoing ? t('sidebar.you') : ''}
                         {previewText(last.text)}

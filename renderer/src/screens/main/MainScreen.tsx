@@ -10,11 +10,14 @@ import { useShortcuts } from '../../keyboard.js';
 import { requestNotificationPermission, showNotification } from '../../notifications.js';
 import { documentTitle, notificationContent, shouldNotify, unreadTotal } from '../../notify.js';
 import { useSettings } from '../../settings/SettingsContext.js';
-import { startSync, type ConnectionState, type SyncHandle } from '../../sync.js';
+import { openGroupSessions, startSync, type ConnectionState, type SyncHandle } from '../../sync.js';
 import { SettingsDialog } from '../settings/SettingsDialog.js';
 import { AddContactDialog } from './AddContactDialog.js';
 import { ChatView, type JumpRequest } from './ChatView.js';
 import { EmptyChat } from './EmptyChat.js';
+import { MembersPanel } from './groups/MembersPanel.js';
+import { NewGroupDialog } from './groups/NewGroupDialog.js';
+import { useGroup, useGroupLastMessages } from './groups/useGroup.js';
 import { LinkDialog } from './LinkDialog.js';
 import { QuickSwitcher } from './QuickSwitcher.js';
 import { SafetyNumberDialog } from './SafetyNumberDialog.js';
@@ -23,6 +26,8 @@ import { Sidebar } from './Sidebar.js';
 
 type Panel =
   | { kind: 'add-contact' }
+  | { kind: 'new-group' }
+  | { kind: 'group-members' }
   | { kind: 'safety-number'; peer: string }
   | { kind: 'settings' }
   | { kind: 'quick-switcher' }
@@ -208,6 +213,9 @@ export function MainScreen({
   }, [typing, refreshTyping]);
 
   const selected = conversations?.find((c) => c.id === selectedId) ?? null;
+  const groupLast = useGroupLastMessages(conversations);
+  const selectedGroupId = selected?.kind === 'group' ? selected.groupId : undefined;
+  const { group: selectedGroup, error: groupError, setGroup } = useGroup(selectedGroupId, revision);
   const chatShown = selected !== null && !searchInFront;
   const chatVisible = selected !== null && !(narrow && searchInFront);
 
@@ -336,6 +344,13 @@ export function MainScreen({
   const refreshList = useCallback(() => void refreshConversations(), [refreshConversations]);
 
   const typingIds = new Set(typing.map((s) => s.conversationId));
+  const typingNames = selected ? typing.filter((s) => s.conversationId === selected.id).map((s) => s.peer) : [];
+
+  // Sending to a group: sessions first with members we have none with yet (e.g. just added by someone else).
+  const beforeGroupSend = useCallback(async () => {
+    if (selectedGroupId && serverUrl) await openGroupSessions(api, serverUrl, { groupId: selectedGroupId });
+  }, [api, serverUrl, selectedGroupId]);
+  const openGroupMembers = useCallback(() => setPanel({ kind: 'group-members' }), []);
 
   const searchPanel = searchOpen ? (
     <SearchPanel
@@ -354,6 +369,7 @@ export function MainScreen({
         username={status.username ?? ''}
         conversations={conversations}
         typingIds={typingIds}
+        groupLast={groupLast}
         error={listError}
         selectedId={selected?.id ?? null}
         connection={connection}
@@ -362,6 +378,7 @@ export function MainScreen({
         searchPanel={searchPanel}
         onSelect={openConversation}
         onAddContact={() => setPanel({ kind: 'add-contact' })}
+        onNewGroup={() => setPanel({ kind: 'new-group' })}
         onSearch={openSearch}
         onSettings={() => setPanel({ kind: 'settings' })}
         onLock={onLock}
@@ -375,6 +392,9 @@ export function MainScreen({
             connection={connection}
             jump={jump}
             peerTyping={typingIds.has(selected.id)}
+            {...(selected.kind === 'group'
+              ? { typingNames, group: selectedGroup, onGroupInfo: openGroupMembers, beforeSend: beforeGroupSend }
+              : {})}
             onBack={back}
             onSent={onSent}
             onOutbox={kick}
@@ -396,6 +416,33 @@ export function MainScreen({
           onAdded={(conversationId) => {
             setPanel(null);
             openConversation(conversationId);
+            void refreshConversations();
+          }}
+        />
+      ) : null}
+      {panel?.kind === 'new-group' ? (
+        <NewGroupDialog
+          serverUrl={serverUrl}
+          ownUsername={status.username ?? ''}
+          onClose={() => setPanel(null)}
+          onCreated={(conversationId) => {
+            setPanel(null);
+            sync.current?.kick(); // the encrypted invitations are in the outbox
+            openConversation(conversationId);
+            void refreshConversations();
+          }}
+        />
+      ) : null}
+      {panel?.kind === 'group-members' && selectedGroupId ? (
+        <MembersPanel
+          group={selectedGroup}
+          loadError={groupError}
+          serverUrl={serverUrl}
+          ownUsername={status.username ?? ''}
+          onClose={() => setPanel(null)}
+          onChanged={(g) => {
+            setGroup(g);
+            sync.current?.kick(); // the change goes out to the members
             void refreshConversations();
           }}
         />

@@ -4,6 +4,7 @@ import { IconAlert, IconCheck, IconCheckDouble, IconClock, IconCopy, IconRead, I
 import { formatFullTime, formatMessageTime } from '../../format.js';
 import { t, type Language } from '../../i18n/index.js';
 import { linkify } from '../../links.js';
+import { readByText } from './groups/events.js';
 
 export type BubbleMessage = {
   id: string;
@@ -16,6 +17,8 @@ export type BubbleMessage = {
   replyTo?: ReplyRef | null;
   /** set on messages that never reached the core (the send call failed): the reason, and a retry */
   localError?: string;
+  /** our group messages: the members who read it (only once the core reports per-member receipts) */
+  readBy?: readonly string[];
 };
 
 const STATUS_KEY = {
@@ -83,6 +86,7 @@ export const MessageBubble = memo(function MessageBubble({
   message,
   continues,
   now,
+  showSender = false,
   highlighted = false,
   copied = false,
   onRetry,
@@ -97,6 +101,8 @@ export const MessageBubble = memo(function MessageBubble({
   now: number;
   /** re-renders the (memoised) bubble when the language changes */
   lang: Language;
+  /** a group's incoming message at the start of a run: the sender's name above the text */
+  showSender?: boolean;
   /** the message a search result jumped to: marked, briefly flashed, focusable for the keyboard */
   highlighted?: boolean;
   /** its text was just copied */
@@ -109,6 +115,7 @@ export const MessageBubble = memo(function MessageBubble({
 }) {
   const { outgoing, status, replyTo } = message;
   const statusLabel = t(STATUS_KEY[status]);
+  const readBy = outgoing ? readByText(message.readBy) : null;
   const pending = message.localError !== undefined || message.id.startsWith('local-');
   const classes = ['msg', outgoing ? 'msg--out' : 'msg--in', continues ? 'msg--cont' : '', status === 'failed' ? 'msg--failed' : '', highlighted ? 'msg--target' : '']
     .filter(Boolean)
@@ -125,6 +132,11 @@ export const MessageBubble = memo(function MessageBubble({
     >
       <div className="msg__row">
         <div className="bubble">
+          {showSender && !outgoing ? (
+            <span className="bubble__sender" data-testid="message-sender" dir="auto">
+              {message.sender}
+            </span>
+          ) : null}
           {replyTo ? (
             <button
               type="button"
@@ -156,9 +168,9 @@ export const MessageBubble = memo(function MessageBubble({
               {formatMessageTime(message.sentAt, now)}
             </time>
             {outgoing ? (
-              <span className="bubble__status" data-testid="message-status" title={statusLabel}>
+              <span className="bubble__status" data-testid="message-status" title={readBy ? `${statusLabel} · ${readBy}` : statusLabel} data-read-by={readBy ? message.readBy?.join(' ') : undefined}>
                 <StatusIcon status={status} />
-                <span className="sr-only">{statusLabel}</span>
+                <span className="sr-only">{readBy ?? statusLabel}</span>
               </span>
             ) : null}
           </span>

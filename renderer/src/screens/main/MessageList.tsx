@@ -9,10 +9,12 @@ import { IconArrowDown } from '../../components/Icons.js';
 import { continuesGroup } from '../../messages.js';
 import { dayKey, formatDay } from '../../format.js';
 import { t, useLanguage } from '../../i18n/index.js';
+import type { GroupEvent } from '../../api.js';
+import { describeGroupEvent } from './groups/events.js';
 import { MessageBubble, type BubbleMessage } from './MessageBubble.js';
 
 /** A line of the log: a bubble, or a group's membership change (drawn as a centred line). */
-export type LogItem = BubbleMessage & { system?: boolean };
+export type LogItem = BubbleMessage & { system?: GroupEvent | undefined };
 
 /** within this many px of the newest end, the log follows new messages */
 const NEAR_BOTTOM = 120;
@@ -49,6 +51,7 @@ function byId(list: HTMLElement, id: string): HTMLElement | null {
 
 export function MessageList({
   peer,
+  group = false,
   items,
   hasBefore,
   hasAfter,
@@ -69,6 +72,8 @@ export function MessageList({
   copiedId,
 }: {
   peer: string;
+  /** a group conversation: incoming bubbles name their sender */
+  group?: boolean;
   items: LogItem[];
   hasBefore: boolean;
   hasAfter: boolean;
@@ -218,7 +223,7 @@ export function MessageList({
         }}
       >
         <div className="log__inner">
-          {loaded && !hasBefore ? <p className="log__start">{t('chat.start', { name: peer })}</p> : null}
+          {loaded && !hasBefore ? <p className="log__start">{group ? t('group.start', { name: peer }) : t('chat.start', { name: peer })}</p> : null}
           {loadingOlder ? (
             <p className="log__loading" role="status" data-testid="loading-older">
               <span className="spinner" aria-hidden="true" /> {t('chat.loadingOlder')}
@@ -234,6 +239,7 @@ export function MessageList({
               const prev = i > 0 ? items[i - 1] : undefined;
               // a day separator before the first message of each day (and at the top of the window)
               const newDay = !prev || dayKey(prev.sentAt) !== dayKey(m.sentAt);
+              const continues = !newDay && !!prev && !prev.system && continuesGroup(withSender(prev), withSender(m));
               return (
                 <div key={m.id} className="log__item" data-message-id={m.id}>
                   {newDay ? (
@@ -242,13 +248,14 @@ export function MessageList({
                     </div>
                   ) : null}
                   {m.system ? (
-                    <p className="log__system" data-testid="system-message" dir="auto">
-                      {m.text}
+                    <p className="log__system" data-testid="system-message" data-kind={m.system.kind} dir="auto">
+                      {describeGroupEvent(m.system)}
                     </p>
                   ) : (
                     <MessageBubble
                       message={m}
-                      continues={!newDay && !!prev && !prev.system && continuesGroup(withSender(prev), withSender(m))}
+                      continues={continues}
+                      showSender={group && !continues}
                       now={now}
                       lang={lang}
                       highlighted={m.id === highlightId}

@@ -1,8 +1,8 @@
 import { useState, type ReactNode } from 'react';
-import type { ConversationSummary } from '../../api.js';
+import type { ConversationSummary, Message } from '../../api.js';
 import { Avatar } from '../../components/Avatar.js';
 import { ConnectionIndicator } from '../../components/ConnectionIndicator.js';
-import { IconClose, IconCompose, IconLock, IconSearch, IconSettings } from '../../components/Icons.js';
+import { IconClose, IconCompose, IconLock, IconSearch, IconSettings, IconUsers } from '../../components/Icons.js';
 import { filterByName } from '../../format.js';
 import { t } from '../../i18n/index.js';
 import { ariaShortcut, shortcutLabel } from '../../keyboard.js';
@@ -14,6 +14,8 @@ export function Sidebar(props: {
   conversations: ConversationSummary[] | null;
   /** conversations where the peer is typing */
   typingIds: ReadonlySet<string>;
+  /** groups' newest messages, for their previews */
+  groupLast?: ReadonlyMap<string, Message>;
   error: string | null;
   selectedId: string | null;
   connection: ConnectionState;
@@ -23,6 +25,7 @@ export function Sidebar(props: {
   searchPanel: ReactNode | null;
   onSelect: (id: string) => void;
   onAddContact: () => void;
+  onNewGroup?: () => void;
   onSearch: () => void;
   onSettings: () => void;
   onLock: () => void;
@@ -59,6 +62,18 @@ export function Sidebar(props: {
             >
               <IconCompose />
             </button>
+            {props.onNewGroup ? (
+              <button
+                type="button"
+                className="icon-button"
+                aria-label={t('sidebar.newGroup')}
+                title={t('sidebar.newGroup')}
+                data-testid="new-group-button"
+                onClick={props.onNewGroup}
+              >
+                <IconUsers />
+              </button>
+            ) : null}
             {props.canLock ? (
               <button
                 type="button"
@@ -112,7 +127,7 @@ export function Sidebar(props: {
           {t('sidebar.filterNone', { query: filter.trim() })}
         </p>
       ) : (
-        <ConversationList conversations={shown} typingIds={props.typingIds} selectedId={props.selectedId} onSelect={props.onSelect} />
+        <ConversationList conversations={shown} typingIds={props.typingIds} groupLast={props.groupLast} selectedId={props.selectedId} onSelect={props.onSelect} />
       )}
       <footer className="sidebar__footer">
         <Avatar name={props.username || '?'} size="sm" />
