@@ -46,6 +46,7 @@ test('a group of three: create, chat with names, remove a member, who sees what 
     await expect(dialog.getByTestId('new-group-member')).toHaveCount(3);
     await dialog.getByTestId('new-group-submit').click();
     await expect(dialog.getByTestId('new-group-error')).toContainText('nobody');
+    await expect(dialog.locator('[data-testid="new-group-member"][data-failed="true"]')).toHaveAttribute('data-username', 'nobody');
     await expect(alice.locator('[data-testid="conversation"][data-kind="group"]')).toHaveCount(0);
     await shoot(alice, 'groups-new');
     await dialog.locator('[data-testid="new-group-member"][data-username="nobody"]').getByRole('button').click();
@@ -150,6 +151,30 @@ test('a group of three: create, chat with names, remove a member, who sees what 
     });
     expect(stored).toContain('Who brings the tent?');
     expect(stored).not.toContain(AFTER_REMOVAL);
+
+    // Bob's own "New group" dialog offers his contacts (Alice and Carol are contacts since the group).
+    await bob.getByTestId('new-group-button').click();
+    const bobDialog = bob.getByTestId('new-group-dialog');
+    await expect(bobDialog.getByTestId('new-group-contact')).toHaveCount(2);
+    await bobDialog.locator('[data-testid="new-group-contact"][data-username="alice"]').check();
+    await expect(bobDialog.getByTestId('new-group-count')).toHaveText('1 person selected');
+    await shoot(bob, 'groups-new-contacts');
+    await bob.keyboard.press('Escape');
+    await expect(bob.getByTestId('new-group-dialog')).toHaveCount(0);
+
+    // In Korean, the same events read in Korean (from their fields, not the English fallback).
+    await alice.getByTestId('settings-button').click();
+    const settings = alice.getByTestId('settings-dialog');
+    await settings.locator('[data-testid="settings-tab"][data-section="appearance"]').click();
+    await settings.getByTestId('settings-language').selectOption('ko');
+    await expect(alice.locator('html')).toHaveAttribute('lang', 'ko');
+    await alice.keyboard.press('Escape');
+    await expect(alice.getByTestId('system-message').first()).toHaveText(`“${GROUP}” 그룹을 만들었습니다`);
+    await expect(alice.getByTestId('system-message').last()).toHaveText('carol님을 내보냈습니다');
+    await expect(alice.getByTestId('chat-member-count')).toHaveText('멤버 2명');
+    await alice.getByTestId('group-info-button').click();
+    await expect(alice.getByTestId('group-leave')).toHaveText('그룹 나가기');
+    await shoot(alice, 'groups-members-ko');
   } finally {
     for (const context of contexts) await context.close();
     for (const host of hosts) await host.close();

@@ -312,6 +312,7 @@ export const en = {
   'group.typing.one': '{name} is typing…',
   'group.typing.many': '{names} are typing…',
   'group.readBy': 'Read by {names}',
+  'group.placeholder': 'Message {name}',
   'group.notMember': 'You are no longer a member of this group. Its history stays on this device.',
   'group.new.title': 'New group',
   'group.new.lead': 'Pick the people to invite. Messages are end-to-end encrypted for every member; the server never learns the group’s name or who is in it.',

@@ -317,6 +317,7 @@ export const ko: Strings = {
   'group.typing.one': '{name}님이 입력 중…',
   'group.typing.many': '{names}님이 입력 중…',
   'group.readBy': '{names}님이 읽음',
+  'group.placeholder': '{name}에 메시지 보내기',
   'group.notMember': '이 그룹의 멤버가 아닙니다. 대화 기록은 이 기기에 남아 있습니다.',
   'group.new.title': '새 그룹',
   'group.new.lead': '초대할 사람을 고르세요. 메시지는 모든 멤버에게 종단 간 암호화되며, 서버는 그룹 이름이나 멤버를 알 수 없습니다.',

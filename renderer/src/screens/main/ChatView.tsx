@@ -532,6 +532,7 @@ export function ChatView({
       ) : (
         <Composer
           peer={name}
+          placeholder={isGroup ? t('group.placeholder', { name }) : undefined}
           offline={connection === 'offline'}
           held={held}
           replyTo={replyTo}

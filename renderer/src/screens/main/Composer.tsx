@@ -12,6 +12,7 @@ export const MAX_MESSAGE_CHARS = 64 * 1024;
 
 export function Composer({
   peer,
+  placeholder,
   offline,
   held,
   replyTo,
@@ -21,6 +22,8 @@ export function Composer({
   onTyping,
 }: {
   peer: string;
+  /** the empty box's hint (default: "Message {peer}") */
+  placeholder?: string | undefined;
   offline: boolean;
   /** sending is held until the user accepts the peer's new safety number */
   held: boolean;
@@ -158,7 +161,7 @@ export function Composer({
           className="composer__input"
           aria-label={t('composer.label')}
           aria-describedby={held ? heldNoteId : undefined}
-          placeholder={held ? t('composer.heldPlaceholder') : t('composer.placeholder', { name: peer })}
+          placeholder={held ? t('composer.heldPlaceholder') : (placeholder ?? t('composer.placeholder', { name: peer }))}
           data-testid="composer"
           rows={1}
           value={text}

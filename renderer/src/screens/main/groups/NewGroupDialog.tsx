@@ -40,6 +40,8 @@ export function NewGroupDialog({
   const [nameError, setNameError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [step, setStep] = useState<Step | null>(null);
+  /** the users the last attempt could not reach: marked in the list until removed */
+  const [failedUsers, setFailedUsers] = useState<ReadonlySet<string>>(new Set());
   const nameRef = useRef<HTMLInputElement>(null);
   const typedRef = useRef<HTMLInputElement>(null);
   const alive = useMounted();
@@ -123,11 +125,13 @@ export function NewGroupDialog({
       setTyped('');
     }
     setError(null);
+    setFailedUsers(new Set());
     setStep('sessions');
     try {
       const { failed } = await openGroupSessions(api, serverUrl, { usernames: members });
       if (!alive.current) return;
       if (failed.length > 0) {
+        setFailedUsers(new Set(failed.map((f) => f.username)));
         setError(failed.map((f) => sessionFailure(f.username, f.code, serverUrl)).join(' '));
         setStep(null);
         return;
@@ -190,7 +194,13 @@ export function NewGroupDialog({
           {extra.length > 0 ? (
             <ul className="picker__chips" aria-label={t('group.new.members')}>
               {extra.map((u) => (
-                <li key={u} className="chip" data-testid="new-group-member" data-username={u}>
+                <li
+                  key={u}
+                  className={failedUsers.has(u) ? 'chip chip--failed' : 'chip'}
+                  data-testid="new-group-member"
+                  data-username={u}
+                  data-failed={failedUsers.has(u) ? 'true' : undefined}
+                >
                   <span className="chip__name">{u}</span>
                   <button
                     type="button"
