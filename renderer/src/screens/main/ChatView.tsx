@@ -385,7 +385,8 @@ export function ChatView({
         status: m.status === 'read' && !showRead ? ('delivered' as const) : m.status,
         replyTo: m.replyTo ?? null,
         system: m.system,
-        readBy: m.outgoing ? readByOf(m) : undefined,
+        // who read it: like 'read', shown only while our own read receipts are on
+        readBy: m.outgoing && showRead ? readByOf(m) : undefined,
       })),
       // messages being sent belong at the newest end, shown once the window reaches it
       ...(win.hasAfter ? [] : pending),
