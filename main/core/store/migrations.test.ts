@@ -3,6 +3,7 @@ import Database from '@signalapp/sqlcipher';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DB_FILE, MIGRATIONS, openStore, readSettingValues, SCHEMA_VERSION, searchMessages, StoreError } from './index.js';
 import { migrate, type Migration } from './migrations.js';
+import { groupReaders, recordGroupReceipt, recordGroupRecipients } from './group-receipts.js';
 import { randomKey, snapshot, tempProfile } from './test-helpers.js';
 
 let profiles: ReturnType<typeof tempProfile>[] = [];
@@ -91,6 +92,12 @@ describe('migrations', () => {
       const conv = store.getOrCreateDirectConversation('carol', 1);
       expect(store.insertMessage({ id: 'x', conversationId: conv.id, sender: 'me', outgoing: true, text: 'new text', sentAt: 1, receivedAt: null, status: 'sending' })).toBe(true);
       expect(searchMessages(store, 'new', { limit: 10 }).map((h) => h.messageId)).toEqual(['x']);
+      // group receipts (version 6) work on it, and go with their message
+      recordGroupRecipients(store, 'x', ['carol', 'dave']);
+      expect(recordGroupReceipt(store, conv.id, 'carol', 'read', ['x', 'old-en'], 5)).toEqual(['x']);
+      expect(groupReaders(store, ['x', 'old-en'])).toEqual(new Map([['x', ['carol']]]));
+      store.connection().prepare("DELETE FROM messages WHERE id = 'x'").run();
+      expect(store.connection().prepare('SELECT count(*) FROM group_receipts', { pluck: true }).get()).toBe(0);
       store.close();
 
       const freshKey = randomKey();

@@ -6,6 +6,7 @@ import { StoreError } from './errors.js';
 import { searchMigration, settingsMigration } from './search-schema.js';
 import { socialMigration } from './social.js';
 import { groupsMigration } from './groups.js';
+import { groupReceiptsMigration } from './group-receipts.js';
 
 export interface Migration {
   version: number;
@@ -104,6 +105,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, ...settingsMigration },
   { version: 4, ...socialMigration },
   { version: 5, ...groupsMigration },
+  { version: 6, ...groupReceiptsMigration },
 ];
 
 /** The schema version this build writes and understands. */
