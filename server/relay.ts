@@ -44,12 +44,14 @@ import {
 import { RelayMetrics } from './metrics.js';
 import { PostgresRelayStorage, type PostgresStorageOptions } from './storage/postgres.js';
 import { SqliteRelayStorage, type SqliteStorageOptions } from './storage/sqlite.js';
-import { type DeviceAddress, PrekeyLimitError, type RelayStorage } from './storage/types.js';
+import { type DeviceAddress, PrekeyLimitError, type RelayStorage, type StoredEnvelope } from './storage/types.js';
 import { cryptoReady, randomBytes, verifySignature } from './verify.js';
 
 export { DEFAULT_RETENTION_MS, MAX_RETENTION_MS } from './limits.js';
 /** A challenge must be answered within this time. */
 export const CHALLENGE_TTL_MS = 2 * 60_000;
+/** After an ack failed in storage, the envelopes it named are pushed again after this delay. */
+const ACK_RETRY_DELAY_MS = 250;
 /** What a sender is told to wait before retrying an envelope refused for a full mailbox. */
 export const MAILBOX_FULL_RETRY_MS = 30_000;
 
@@ -140,8 +142,18 @@ interface Conn {
   deviceKey: string;
   /** Highest seq pushed to this socket (used when the storage commits in seq order). */
   cursor: number;
-  /** Ids pushed and not yet acked. */
-  inflight: Set<string>;
+  /** Ids pushed and not yet acked, with their seq. */
+  inflight: Map<string, number>;
+  /**
+   * Direct push (one relay owns its storage): envelopes stored for this device since it came
+   * online, as the store reported them, in seq order. While `caughtUp`, every envelope waiting
+   * beyond `cursor` is in here, so the pump sends from memory instead of reading storage.
+   */
+  live: LiveEnvelope[];
+  liveChars: number;
+  caughtUp: boolean;
+  /** Bumped whenever `live` loses entries it should have kept (overflow): a read that began before cannot prove catch-up. */
+  liveGeneration: number;
   /** Acks seen since the last sweep (cluster: decides whether in-flight ids need a re-check). */
   progressed: boolean;
   pumping: boolean;
@@ -152,6 +164,15 @@ interface Conn {
   estimate: number;
   closed: boolean;
 }
+
+interface LiveEnvelope {
+  envelope: StoredEnvelope;
+  expiresAt: number;
+}
+
+/** Most envelopes (and body characters) kept in memory per socket for direct push; past that, the pump reads storage. */
+const LIVE_MAX_ENVELOPES = 2 * DELIVERY_BATCH * 4;
+const LIVE_MAX_CHARS = 4 * 1024 * 1024;
 
 function errorBody(code: string, message: string, retryAfterMs?: number): ErrorBody {
   const body: ErrorBody = { code, message: message.slice(0, 1000) };
@@ -221,6 +242,9 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   const sweepIntervalMs = options.sweepIntervalMs ?? 15_000;
 
   const ordered = storage.seqOrderedCommits === true;
+  // Push fresh envelopes from the store's report only when no other relay writes to this storage
+  // (no cluster): then every new row of a mailbox passes through this process, in seq order.
+  const directPush = ordered && storage.reportsStoredEnvelopes === true && !cluster;
   const mailboxFullRetryMs = options.mailboxFullRetryMs ?? MAILBOX_FULL_RETRY_MS;
   const metrics = new RelayMetrics();
   /** Authenticated sockets per device on this node (a device may be connected more than once). */
@@ -338,14 +362,24 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
         conn.pumpAgain = false;
         while (!conn.closed && !closing && conn.inflight.size < maxInflight) {
           const room = Math.min(batchSize, maxInflight - conn.inflight.size);
-          // With several writers (PostgreSQL) rows may commit out of seq order, so a read starts at the
-          // oldest waiting envelope and skips those already pushed; one writer (SQLite) reads from a cursor.
-          const rows = ordered
-            ? await storage.pendingEnvelopes(device, conn.cursor, now(), room + 1)
-            : await storage.pendingEnvelopes(device, 0, now(), room + 1, [...conn.inflight]);
-          if (conn.closed || closing) return;
+          let rows: StoredEnvelope[];
+          let fromStorage = false;
+          let generation = 0;
+          if (directPush && conn.caughtUp) {
+            rows = liveRows(conn, room + 1);
+          } else {
+            fromStorage = true;
+            generation = conn.liveGeneration;
+            // With several writers (PostgreSQL) rows may commit out of seq order, so a read starts at the
+            // oldest waiting envelope and skips those already pushed; one writer (SQLite) reads from a cursor.
+            rows = ordered
+              ? await storage.pendingEnvelopes(device, conn.cursor, now(), room + 1)
+              : await storage.pendingEnvelopes(device, 0, now(), room + 1, [...conn.inflight.keys()]);
+            if (conn.closed || closing) return;
+          }
           const fresh = rows.filter((row) => !conn.inflight.has(row.id));
           if (fresh.length === 0) {
+            if (fromStorage && rows.length <= room && generation === conn.liveGeneration) markCaughtUp(conn);
             conn.estimate = 0;
             if (conn.inflight.size === 0 && !conn.drainedSent) {
               conn.drainedSent = true;
@@ -360,10 +394,12 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
             if (envelopes.length > 0 && chars + row.body.length > BATCH_BODY_CHARS) break;
             chars += row.body.length;
             envelopes.push({ id: row.id, from: row.from, fromDeviceId: row.fromDeviceId, body: row.body, receivedAt: row.receivedAt });
-            conn.inflight.add(row.id);
+            conn.inflight.set(row.id, row.seq);
             conn.cursor = Math.max(conn.cursor, row.seq);
           }
           const hasMore = fresh.length > envelopes.length;
+          // The read found the end of the mailbox and all of it went out: what comes next is stored later, and reported.
+          if (fromStorage && !hasMore && rows.length <= room && generation === conn.liveGeneration) markCaughtUp(conn);
           conn.estimate = hasMore ? Math.max(1, conn.estimate - envelopes.length) : 0;
           conn.drainedSent = false;
           const batch: EnvelopeBatch = { envelopes, remaining: conn.estimate };
@@ -380,6 +416,80 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     } finally {
       conn.pumping = false;
     }
+  }
+
+  /** Up to `limit` envelopes of `live` past the cursor, oldest first; drops those pushed or expired. */
+  function liveRows(conn: Conn, limit: number): StoredEnvelope[] {
+    const at = now();
+    let drop = 0;
+    while (drop < conn.live.length) {
+      const first = conn.live[drop] as LiveEnvelope;
+      if (first.envelope.seq > conn.cursor && first.expiresAt > at) break;
+      conn.liveChars -= first.envelope.body.length;
+      drop++;
+    }
+    if (drop > 0) conn.live.splice(0, drop);
+    const rows: StoredEnvelope[] = [];
+    for (const entry of conn.live) {
+      if (rows.length >= limit) break;
+      if (entry.expiresAt > at) rows.push(entry.envelope);
+    }
+    return rows;
+  }
+
+  function markCaughtUp(conn: Conn): void {
+    if (!directPush || conn.caughtUp) return;
+    conn.caughtUp = true;
+    liveRows(conn, 0); // forget what the read already covered
+  }
+
+  /** Forgets the in-memory queue: the pump reads storage until a read reaches the end of the mailbox again. */
+  function dropLive(conn: Conn): void {
+    conn.live = [];
+    conn.liveChars = 0;
+    conn.caughtUp = false;
+    conn.liveGeneration++;
+  }
+
+  /** Direct push: hands envelopes just committed for `address` to its sockets on this node. */
+  function offerLive(address: DeviceAddress, envelopes: readonly StoredEnvelope[], expiresAt: number): void {
+    const conns = online.get(deviceKey(address));
+    if (!conns) return;
+    for (const conn of conns) {
+      for (const envelope of envelopes) {
+        const last = conn.live.at(-1);
+        if (
+          (last && last.envelope.seq >= envelope.seq) ||
+          conn.live.length >= LIVE_MAX_ENVELOPES ||
+          conn.liveChars + envelope.body.length > LIVE_MAX_CHARS
+        ) {
+          // out of order (cannot happen with one writer) or a recipient far behind: read storage instead
+          dropLive(conn);
+          break;
+        }
+        conn.live.push({ envelope, expiresAt });
+        conn.liveChars += envelope.body.length;
+      }
+    }
+  }
+
+  /**
+   * An ack that failed in storage: those envelopes are still in the mailbox. Take them out of the
+   * window and move the cursor back before them, so they are pushed again (the client acks again;
+   * it deduplicates by id) instead of sitting in flight until the socket closes.
+   */
+  function redeliver(conn: Conn, ids: readonly string[]): void {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const id of ids) {
+      const seq = conn.inflight.get(id);
+      if (seq === undefined) continue;
+      conn.inflight.delete(id);
+      lowest = Math.min(lowest, seq);
+    }
+    if (lowest === Number.POSITIVE_INFINITY) return;
+    conn.cursor = Math.min(conn.cursor, lowest - 1);
+    dropLive(conn);
+    setTimeout(() => schedulePump(conn), ACK_RETRY_DELAY_MS).unref();
   }
 
   function notifyDevice(address: DeviceAddress, added: number): void {
@@ -560,13 +670,13 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       const input = req.envelopes.map((e) => ({ id: e.id, to: canonicalUsername(e.to), toDeviceId: e.toDeviceId, body: e.body }));
       const fits = input.map((e) => e.body.length <= limits.maxEnvelopeBytes);
       const toStore = input.filter((_, i) => fits[i]);
-      const { outcomes, recipients } =
+      const { outcomes, recipients, storedEnvelopes: stored } =
         toStore.length > 0
           ? await storage.storeEnvelopes(from, toStore, receivedAt, receivedAt + retentionMs, {
               maxEnvelopes: limits.maxMailboxEnvelopes,
               maxBytes: limits.maxMailboxBytes,
             })
-          : { outcomes: [], recipients: [] };
+          : { outcomes: [], recipients: [], storedEnvelopes: [] };
       let k = 0;
       const results: EnvelopeSendResult[] = input.map((e, i) => {
         if (!fits[i]) {
@@ -584,6 +694,18 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
         }
         return { id: e.id, accepted: true };
       });
+      if (directPush && stored) {
+        // before the wakes, which schedule the pumps that send from `live`
+        const byDevice = new Map<string, { address: DeviceAddress; envelopes: StoredEnvelope[] }>();
+        for (const e of stored) {
+          const key = deviceKey({ username: e.to, deviceId: e.toDeviceId });
+          if (!online.has(key)) continue;
+          const group = byDevice.get(key);
+          if (group) group.envelopes.push(e);
+          else byDevice.set(key, { address: { username: e.to, deviceId: e.toDeviceId }, envelopes: [e] });
+        }
+        for (const { address, envelopes } of byDevice.values()) offerLive(address, envelopes, receivedAt + retentionMs);
+      }
       for (const recipient of recipients) {
         metrics.envelopesAccepted += recipient.stored;
         wake(recipient, recipient.stored);
@@ -593,11 +715,19 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
 
     async 'envelopes.ack'(conn, req) {
       const device = conn.device as DeviceAddress;
-      const deleted = await storage.ackEnvelopes(device, req.ids);
+      let deleted: number;
+      try {
+        deleted = await storage.ackEnvelopes(device, req.ids);
+      } catch (e) {
+        redeliver(conn, req.ids);
+        throw e;
+      }
       metrics.envelopesDelivered += deleted;
       for (const other of online.get(conn.deviceKey) ?? []) {
         for (const id of req.ids) other.inflight.delete(id);
         other.progressed = true;
+        // another socket of this device acked: what it still holds in memory may be gone from storage
+        if (other !== conn && other.live.length > 0) dropLive(other);
         schedulePump(other);
       }
       return { deleted };
@@ -706,7 +836,11 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       device: undefined,
       deviceKey: '',
       cursor: 0,
-      inflight: new Set(),
+      inflight: new Map(),
+      live: [],
+      liveChars: 0,
+      caughtUp: false,
+      liveGeneration: 0,
       progressed: false,
       pumping: false,
       pumpAgain: false,
@@ -739,6 +873,8 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       conn.closed = true;
       conn.challenge = undefined;
       conn.inflight.clear();
+      conn.live = [];
+      conn.liveChars = 0;
       if (conn.device) {
         const set = online.get(conn.deviceKey);
         set?.delete(conn);
@@ -798,7 +934,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
         for (const set of online.values()) {
           for (const conn of set) {
             if (conn.inflight.size > 0 && !conn.progressed && conn.device) {
-              const checked = [...conn.inflight];
+              const checked = [...conn.inflight.keys()];
               const still = new Set(await storage.existingEnvelopes(conn.device, checked));
               // only ids that were checked: more may have been pushed while the query ran
               for (const id of checked) if (!still.has(id)) conn.inflight.delete(id);

@@ -45,6 +45,22 @@ function contract(open: () => Promise<RelayStorage>, close: (s: RelayStorage) =>
     expect(await storage.getDevice({ username: 'alice', deviceId: 2 })).toBeUndefined();
   });
 
+  it('reports what it stored exactly as pendingEnvelopes reads it back, or nothing if it does not report', async () => {
+    await account('dora');
+    const batch = [env('dora', 'Zmlyc3Q'), env('nobody'), env('dora', 'c2Vjb25k')];
+    const result = await storage.storeEnvelopes(from('alice'), [...batch, batch[0] as NewEnvelope], T0, T0 + HOUR);
+    const again = await storage.storeEnvelopes(from('carol'), [batch[2] as NewEnvelope], T0, T0 + HOUR);
+    const pending = await storage.pendingEnvelopes(from('dora'), 0, T0, 10);
+    await storage.deleteAccount('dora'); // the tests below count every mailbox
+    if (!storage.reportsStoredEnvelopes) {
+      expect(result.storedEnvelopes).toBeUndefined();
+      return;
+    }
+    expect(result.storedEnvelopes).toEqual(pending.map((e) => ({ ...e, to: 'dora', toDeviceId: 1 })));
+    expect(pending.map((e) => e.id)).toEqual([batch[0]?.id, batch[2]?.id]);
+    expect(again.storedEnvelopes).toEqual([]); // a duplicate is not reported as stored
+  });
+
   it('stores per recipient device, idempotent per id, and hands a mailbox out in order', async () => {
     const batch = [env('bob'), env('bob'), env('nobody'), env('bob', 'eA', 9)];
     const first = batch[0] as NewEnvelope;

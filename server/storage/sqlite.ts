@@ -125,6 +125,8 @@ interface Usage {
 
 export class SqliteRelayStorage implements RelayStorage {
   readonly seqOrderedCommits = true;
+  /** One process owns the file, so storeEnvelopes sees every write to a mailbox and can report it. */
+  readonly reportsStoredEnvelopes = true;
   readonly path: string;
   #db: Database;
   #deviceRows = new Map<string, number>();
@@ -232,7 +234,8 @@ export class SqliteRelayStorage implements RelayStorage {
       existing: n('SELECT id FROM envelopes WHERE device = ? AND id IN (SELECT value FROM json_each(?))'),
       countPending: n('SELECT COUNT(*) FROM envelopes WHERE device = ? AND expires_at > ?'),
       countAllPending: n('SELECT COUNT(*) FROM envelopes WHERE expires_at > ?'),
-      ack: p('DELETE FROM envelopes WHERE device = ? AND id = ? RETURNING size'),
+      // one statement per ack request, whatever its size (ids arrive as one JSON array)
+      ack: p('DELETE FROM envelopes WHERE device = ? AND id IN (SELECT value FROM json_each(?)) RETURNING size'),
       purge: p('DELETE FROM envelopes WHERE expires_at <= ?'),
       ping: n('SELECT 1'),
     };
@@ -418,6 +421,7 @@ export class SqliteRelayStorage implements RelayStorage {
     return this.grouped(() => {
       const outcomes: StoreOutcome[] = [];
       const recipients = new Map<number, DeviceAddress & { stored: number }>();
+      const storedEnvelopes: NonNullable<StoreEnvelopesResult['storedEnvelopes']> = [];
       for (const e of envelopes) {
         const device = this.deviceRow(e.to, e.toDeviceId);
         if (device === undefined) {
@@ -435,9 +439,10 @@ export class SqliteRelayStorage implements RelayStorage {
         }
         const seq = this.#seq + 1;
         const { changes } = this.#s.insertEnvelope.run([seq, device, e.id, from.username, from.deviceId, e.body, size, receivedAt, expiresAt]);
-        if (changes > 0) this.#seq = seq;
         if (changes > 0) {
+          this.#seq = seq;
           outcomes.push('stored');
+          storedEnvelopes.push({ seq, id: e.id, from: from.username, fromDeviceId: from.deviceId, body: e.body, receivedAt, to: e.to, toDeviceId: e.toDeviceId });
           const usage = this.#usage.get(device);
           if (usage) {
             usage.envelopes++;
@@ -450,7 +455,7 @@ export class SqliteRelayStorage implements RelayStorage {
           outcomes.push('duplicate');
         }
       }
-      return { outcomes, recipients: [...recipients.values()] };
+      return { outcomes, recipients: [...recipients.values()], storedEnvelopes };
     });
   }
 
@@ -493,19 +498,16 @@ export class SqliteRelayStorage implements RelayStorage {
   async ackEnvelopes(address: DeviceAddress, ids: string[]): Promise<number> {
     const device = this.deviceRow(address.username, address.deviceId);
     if (device === undefined) return 0;
+    if (ids.length === 0) return 0;
+    const json = JSON.stringify(ids);
     return this.grouped(() => {
-      let deleted = 0;
+      const sizes = this.#s.ack.all([device, json]) as Row[];
       const usage = this.#usage.get(device);
-      for (const id of ids) {
-        const row = this.#s.ack.get([device, id]) as Row | undefined;
-        if (!row) continue;
-        deleted++;
-        if (usage) {
-          usage.envelopes--;
-          usage.bytes -= Number(row.size);
-        }
+      if (usage) {
+        usage.envelopes -= sizes.length;
+        for (const row of sizes) usage.bytes -= Number(row.size);
       }
-      return deleted;
+      return sizes.length;
     });
   }
 

@@ -55,6 +55,12 @@ export interface StoreEnvelopesResult {
   outcomes: StoreOutcome[];
   /** devices whose mailbox received at least one new envelope, with how many */
   recipients: Array<DeviceAddress & { stored: number }>;
+  /**
+   * What this call stored, in seq order, with each recipient (canonical username, device id):
+   * only from an adapter whose reportsStoredEnvelopes is true. Equal to what pendingEnvelopes
+   * would read back for these rows.
+   */
+  storedEnvelopes?: Array<StoredEnvelope & { to: string; toDeviceId: number }>;
 }
 
 export interface StoredEnvelope {
@@ -74,6 +80,13 @@ export interface RelayStorage {
    * writers, as with PostgreSQL) it rereads from the oldest and excludes what it already pushed.
    */
   readonly seqOrderedCommits?: boolean;
+  /**
+   * True if storeEnvelopes reports the envelopes it stored with their seqs (`storedEnvelopes`,
+   * in seq order) and every write to a mailbox goes through this
+   * adapter instance: a relay that is the only one using the storage may then push a fresh
+   * envelope to an online recipient from that report instead of reading it back.
+   */
+  readonly reportsStoredEnvelopes?: boolean;
   /** Creates the account with its first device and keys; 'taken' when the name exists with a different identity. */
   createAccount(username: string, deviceId: number, keys: DeviceKeysUpload, now: number): Promise<CreateAccountResult>;
   getDevice(address: DeviceAddress): Promise<DeviceRecord | undefined>;
