@@ -59,6 +59,13 @@ export const MessageSchema = z.object({
   replyTo: ReplyRefSchema.nullable().optional(),
   /** set on a group's membership events: show as a system line, not a bubble (text is an English fallback) */
   system: GroupEventSchema.optional(),
+  /**
+   * Our outgoing group messages (messages.list): the members who read it, earliest first ([]:
+   * nobody yet). Absent on every other message. Only read receipts that arrived while our
+   * `receipts` setting was on count; status becomes 'read' once every member it was sent to who
+   * is still in the group read it.
+   */
+  readBy: z.array(z.string()).optional(),
 });
 export type Message = z.infer<typeof MessageSchema>;
 

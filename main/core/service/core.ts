@@ -59,7 +59,7 @@ import { searchHandlers } from './search.js';
 import { lockHandlers, needsPassphrase, PassphraseAttempts } from './lock.js';
 import { settingsHandlers } from './settings.js';
 import { backupHandlers } from './backup.js';
-import { markConversationRead, onIncomingText, presenceHandlers, PresenceState, receiveControl, replyTarget, withReplies } from './presence.js';
+import { markConversationRead, onIncomingText, presenceHandlers, PresenceState, receiveControl, replyTarget, withReadBy, withReplies } from './presence.js';
 import { assertSendable, contactView, recordIdentityFromBundles, toContactView, verifyHandlers } from './verify.js';
 import { changedIdentities, getPendingSession, mutedConversations, pendingIdentityKey, recordPendingIdentity, setReplyTo } from '../store/social.js';
 import { appShellHandlers } from './app-shell.js';
@@ -126,7 +126,7 @@ export class Core {
       ...backupHandlers(context),
       ...presenceHandlers(context, this.presence),
       ...verifyHandlers(context),
-      ...groupsHandlers(context),
+      ...groupsHandlers(context, (conversationId) => this.presence.sentMessage(conversationId)),
       ...appShellHandlers(context),
     };
   }
@@ -211,7 +211,7 @@ export class Core {
         const store = this.requireReady();
         if (!store.getConversation(req.conversationId)) throw new RefugeError('UNKNOWN_CONVERSATION', 'That conversation does not exist.');
         const page = store.listMessages(req.conversationId, { before: req.before, after: req.after, limit: req.limit });
-        const messages = withReplies(store, page.messages.map(toMessage));
+        const messages = withReadBy(store, withReplies(store, page.messages.map(toMessage)));
         return { messages: withGroupEvents(store, this.requireAccount(store).username, messages), hasMore: page.hasMore };
       },
       'messages.send': (req) => this.sendText(req.conversationId, req.text, req.replyTo),
@@ -476,7 +476,11 @@ export class Core {
     const store = this.requireReady();
     const conversation = store.getConversation(conversationId);
     if (!conversation) throw new RefugeError('UNKNOWN_CONVERSATION', 'That conversation does not exist.');
-    if (conversation.kind === 'group') return sendGroupText(this.groupEnv(store, this.now()), conversationId, text);
+    if (conversation.kind === 'group') {
+      const sent = sendGroupText(this.groupEnv(store, this.now()), conversationId, text);
+      this.presence.sentMessage(conversationId);
+      return sent;
+    }
     const peer = conversation.peer;
     assertSendable(store, peer); // IDENTITY_CHANGED until the user accepts the new key
     const reply = replyTo === undefined ? null : replyTarget(store, conversationId, replyTo);
@@ -523,7 +527,8 @@ export class Core {
     const store = this.requireReady();
     const identity = this.identity(store);
     const now = this.now();
-    const receipts = new Map<string, { peer: string; deviceId: number; ids: string[] }>();
+    /** delivery receipts to send, per sender device and group (groupId undefined: 1:1 messages) */
+    const receipts = new Map<string, { peer: string; deviceId: number; groupId: string | undefined; ids: string[] }>();
     // One transaction, so one commit (one fsync) per batch, receipts included (bench: store, startup).
     return store.transaction(() => {
       const results = envelopes.map((envelope): EnvelopeResult => {
@@ -531,9 +536,10 @@ export class Core {
         const result = this.receiveOne(store, identity, envelope, now);
         store.markEnvelopeProcessed(envelope.id, now);
         if (result.receiptFor) {
-          const key = `${envelope.from}\u0000${envelope.fromDeviceId}`;
-          const entry = receipts.get(key) ?? { peer: envelope.from, deviceId: envelope.fromDeviceId, ids: [] };
-          entry.ids.push(result.receiptFor);
+          const { id, groupId } = result.receiptFor;
+          const key = `${envelope.from}\u0000${envelope.fromDeviceId}\u0000${groupId ?? ''}`;
+          const entry = receipts.get(key) ?? { peer: envelope.from, deviceId: envelope.fromDeviceId, groupId, ids: [] };
+          entry.ids.push(id);
           receipts.set(key, entry);
         }
         return result.result;
@@ -544,8 +550,8 @@ export class Core {
         // batch that failed on every redelivery would never be acked).
         try {
           store.transaction(() => {
-            for (const { peer, deviceId, ids } of receipts.values()) {
-              const plaintext = encodePayload({ v: 1, type: 'receipt', kind: 'delivered', ids });
+            for (const { peer, deviceId, groupId, ids } of receipts.values()) {
+              const plaintext = encodePayload({ v: 1, type: 'receipt', kind: 'delivered', ids, ...(groupId !== undefined ? { g: groupId } : {}) });
               store.enqueueOutbox(this.encryptForDevices(store, peer, [deviceId], plaintext, null, now));
             }
           });
@@ -562,7 +568,7 @@ export class Core {
     identity: IdentityKeyPair,
     envelope: DeliveredEnvelope,
     now: number,
-  ): { result: EnvelopeResult; receiptFor?: string } {
+  ): { result: EnvelopeResult; receiptFor?: { id: string; groupId?: string } } {
     const from = canonicalUsername(envelope.from);
     const reject = (reason: string) => ({ result: { id: envelope.id, outcome: 'rejected' as const, reason } });
     let decrypted: { session: SessionState; plaintext: Uint8Array; consumed?: { oneTimePrekeyId: number | null; kyberPrekeyId: number | null } };
@@ -620,7 +626,14 @@ export class Core {
     // A contact restored from a backup started a fresh session (backup.ts): committing it was the point.
     if (payload.type === 'session') return { result: { id: envelope.id, outcome: 'stored' } };
     // Group control and group messages: groups.ts.
-    if (isGroupPayload(payload)) return { result: receiveGroupPayload(this.groupEnv(store, now), envelope, payload) };
+    if (isGroupPayload(payload)) {
+      const result = receiveGroupPayload(this.groupEnv(store, now), envelope, payload);
+      if (payload.type !== 'group-msg' || result.outcome !== 'stored' || !result.message) return { result };
+      // A member's message: their indicator goes, and the delivery receipt goes to them only (pairwise).
+      this.presence.clearIncoming(result.message.conversationId, from);
+      const held = pendingIdentityKey(store, from) !== null;
+      return { result, ...(held ? {} : { receiptFor: { id: result.message.id, groupId: payload.g } }) };
+    }
     if (payload.type !== 'text') {
       // receipts (delivered, read) and typing: presence.ts
       receiveControl(store, this.presence, from, payload, now);
@@ -644,7 +657,7 @@ export class Core {
     const [message] = payload.replyTo === undefined ? [{ ...toMessage(row), replyTo: null }] : withReplies(store, [toMessage(row)]);
     // Nothing goes out to an identity the user has not accepted, not even a delivery receipt.
     const held = pendingIdentityKey(store, from) !== null;
-    return { result: { id: envelope.id, outcome: 'stored', message: message ?? toMessage(row) }, ...(held ? {} : { receiptFor: payload.id }) };
+    return { result: { id: envelope.id, outcome: 'stored', message: message ?? toMessage(row) }, ...(held ? {} : { receiptFor: { id: payload.id } }) };
   }
 
   /** A prekey message may belong to a session we already accepted (the sender has not seen our reply yet). */

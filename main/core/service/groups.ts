@@ -63,6 +63,7 @@ import {
   type GroupRow,
 } from '../store/groups.js';
 import { pendingIdentityKey } from '../store/social.js';
+import { recordGroupRecipients } from '../store/group-receipts.js';
 import type { AreaHandlers, CoreContext } from './context.js';
 import {
   computeGroup,
@@ -75,13 +76,15 @@ import {
   type GroupState,
 } from './group-log.js';
 import { decodePayload, encodePayload, PayloadError, type Payload } from './payload.js';
+import { settleGroupReceipts } from './presence.js';
 import { toMessage } from './views.js';
 
 /** A change as the user asks for it; id, version, author and time are filled in. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type ChangeInput = DistributiveOmit<GroupChange, 'id' | 'v' | 'by' | 'at'>;
 
-export function groupsHandlers(ctx: CoreContext): AreaHandlers<keyof typeof groupsChannels> {
+/** `onSent`: a group message of ours went out in that conversation (core.ts resets its typing throttle). */
+export function groupsHandlers(ctx: CoreContext, onSent: (conversationId: string) => void = () => {}): AreaHandlers<keyof typeof groupsChannels> {
   const open = () => {
     const store = ctx.requireReady();
     const account = ctx.requireAccount(store);
@@ -116,7 +119,9 @@ export function groupsHandlers(ctx: CoreContext): AreaHandlers<keyof typeof grou
     'groups.setAdmin': (req) => change(req, { op: 'admin', member: checkedUsername(req.username), admin: req.admin }),
     'groups.send': (req) => {
       const env = open();
-      return sendGroupMessage(env, requireGroup(env.store, req.groupId), req.text);
+      const sent = sendGroupMessage(env, requireGroup(env.store, req.groupId), req.text);
+      onSent(sent.conversationId);
+      return sent;
     },
     'groups.missingSessions': (req) => {
       const { store, me } = open();
@@ -328,6 +333,8 @@ function applyChanges(env: GroupEnv, group: GroupRow, fresh: GroupChange[], rece
     clearKeysSent(store, group.id);
   }
   deleteSenderKeysExcept(store, group.id, isMember ? [...after.members.keys()] : []);
+  // Those who left no longer hold our messages back from 'delivered' / 'read' (presence.ts).
+  if (departed.length > 0) settleGroupReceipts(store, group.id);
 
   if (isMember && received) {
     const added = [...after.members.keys()].filter((m) => m !== me && !(before?.members.has(m) ?? false));
@@ -458,25 +465,28 @@ function sendGroupMessage(env: GroupEnv, group: GroupRow, text: string): Message
     const withoutKey = encodePayload({ v: 1, type: 'group-msg', g: group.id, c } satisfies GroupMessagePayload);
     const sent = keysSent(store, group.id);
     const envelopes: OutboxInput[] = [];
+    /** the members it goes to: their receipts decide 'delivered' and 'read' */
+    const recipients: string[] = [];
     for (const member of listGroupMembers(store, group.id)) {
       if (member.username === me) continue;
-      envelopes.push(
-        ...pairwise(
-          store,
-          member.username,
-          (deviceId) => {
-            if (sent.get(`${member.username}\u0000${deviceId}`) === own.keyId) return withoutKey;
-            markKeySent(store, group.id, member.username, deviceId, own.keyId);
-            return withKey;
-          },
-          row.id,
-          now,
-        ),
+      const copies = pairwise(
+        store,
+        member.username,
+        (deviceId) => {
+          if (sent.get(`${member.username}\u0000${deviceId}`) === own.keyId) return withoutKey;
+          markKeySent(store, group.id, member.username, deviceId, own.keyId);
+          return withKey;
+        },
+        row.id,
+        now,
       );
+      if (copies.length > 0) recipients.push(member.username);
+      envelopes.push(...copies);
     }
     // Alone in the group (or nobody reachable): nothing to wait for.
     if (envelopes.length === 0) row.status = 'sent';
     store.insertMessage(row);
+    recordGroupRecipients(store, row.id, recipients);
     store.enqueueOutbox(envelopes);
     return toMessage(row);
   });

@@ -1,6 +1,7 @@
 // What travels inside the ratchet: a small versioned JSON payload, padded so the
 // ciphertext length reveals only a coarse size class (like Signal's 160-byte padding).
 import { z } from 'zod';
+import { GroupIdSchema } from '../../../shared/ipc/channels/groups.js';
 import { GroupControlPayloadSchema, GroupMessagePayloadSchema } from './group-log.js';
 
 const PAD_BLOCK = 160;
@@ -21,6 +22,11 @@ export const ReceiptPayloadSchema = z.object({
   /** delivered: always sent on receipt; read: sent when the user opens the conversation, if their `receipts` setting is on */
   kind: z.enum(['delivered', 'read']),
   ids: z.array(z.string().min(1).max(64)).min(1).max(1000),
+  /**
+   * set for messages of a group: the group id (only ever inside the ciphertext). A group receipt
+   * goes pairwise to the message's sender only; absent: messages of the 1:1 conversation.
+   */
+  g: GroupIdSchema.optional(),
 });
 
 /** Ephemeral: never stored as a message; the receiver drops it when older than TYPING_MAX_AGE_MS (service/presence.ts). */
@@ -29,6 +35,8 @@ export const TypingPayloadSchema = z.object({
   type: z.literal('typing'),
   typing: z.boolean(),
   sentAt: z.number().int().nonnegative(),
+  /** set when typing in a group: the group id (only ever inside the ciphertext); sent to each member pairwise */
+  g: GroupIdSchema.optional(),
 });
 
 /**

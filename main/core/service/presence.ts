@@ -10,12 +10,19 @@
 //   the ones we get, so our messages never show 'read' (Signal's rule).
 // - Typing obeys the `typing` setting both ways likewise. Typing state is never stored: it
 //   lives in memory (PresenceState) and expires.
+// - In a group (issue 8) the same payloads carry the group id `g`, inside the ciphertext only.
+//   Typing goes to every member pairwise; a receipt goes to the message's sender only. Our
+//   outgoing group message records who it went to (store/group-receipts.ts) and becomes
+//   'delivered' / 'read' once every recipient still in the group has it / read it; readBy
+//   names who read it. Typing and receipts from anyone not (or no longer) a member are ignored.
 import { randomUUID } from 'node:crypto';
 import { RefugeError, REPLY_QUOTE_CHARS, type Message, type ReplyRef } from '../../../shared/ipc/contract.js';
 import type { presenceChannels, TypingState } from '../../../shared/ipc/channels/presence.js';
 import { toBase64url } from '../../../shared/encoding/base64url.js';
 import { deserializeSession, encryptMessage, serializeSession } from '../crypto/index.js';
 import type { MessageRow, Store } from '../store/index.js';
+import { getGroup, getGroupByConversation, groupEvents, listGroupMembers } from '../store/groups.js';
+import { groupReaders, groupReceiptProgress, recordGroupReceipt } from '../store/group-receipts.js';
 import {
   deleteOutboxOfMessage,
   markOutgoingRead,
@@ -55,26 +62,31 @@ export function socialSettings(store: Store): SocialSettings {
 
 /** In-memory presence of one core: who is typing to us, and when we last told whom. */
 export class PresenceState {
-  readonly #incoming = new Map<string, { peer: string; until: number }>();
+  /** by conversation, then by who is typing (several members of a group may type at once) */
+  readonly #incoming = new Map<string, Map<string, number>>();
   readonly #sentTyping = new Map<string, number>();
 
   setIncoming(conversationId: string, peer: string, typing: boolean, now: number): void {
-    if (typing) this.#incoming.set(conversationId, { peer, until: now + TYPING_SHOW_MS });
+    const typists = this.#incoming.get(conversationId) ?? new Map<string, number>();
+    if (typing) typists.set(peer, now + TYPING_SHOW_MS);
+    else typists.delete(peer);
+    if (typists.size > 0) this.#incoming.set(conversationId, typists);
     else this.#incoming.delete(conversationId);
   }
 
-  clearIncoming(conversationId: string): void {
-    this.#incoming.delete(conversationId);
+  /** `peer` sent a message: their indicator goes. */
+  clearIncoming(conversationId: string, peer: string): void {
+    this.setIncoming(conversationId, peer, false, 0);
   }
 
   list(now: number, conversationId?: string): TypingState[] {
     const out: TypingState[] = [];
-    for (const [id, entry] of this.#incoming) {
-      if (entry.until <= now) {
-        this.#incoming.delete(id);
-        continue;
+    for (const [id, typists] of this.#incoming) {
+      for (const [peer, until] of typists) {
+        if (until <= now) typists.delete(peer);
+        else if (conversationId === undefined || conversationId === id) out.push({ conversationId: id, peer, until });
       }
-      if (conversationId === undefined || conversationId === id) out.push({ conversationId: id, peer: entry.peer, until: entry.until });
+      if (typists.size === 0) this.#incoming.delete(id);
     }
     return out;
   }
@@ -156,7 +168,7 @@ export function withReplies(store: Store, messages: Message[]): Message[] {
 /** A text message from `from` was stored: remember what it replies to, and the peer stopped typing. */
 export function onIncomingText(store: Store, state: PresenceState, row: MessageRow, replyTo: string | undefined): void {
   if (replyTo !== undefined && replyTo !== row.id) setReplyTo(store, row.id, replyTo);
-  state.clearIncoming(row.conversationId);
+  state.clearIncoming(row.conversationId, row.sender);
 }
 
 /** Applies a receipt or typing payload from `from`. Call inside the receive transaction. */
@@ -167,6 +179,10 @@ export function receiveControl(
   payload: Extract<Payload, { type: 'receipt' | 'typing' }>,
   now: number,
 ): void {
+  if (payload.g !== undefined) {
+    receiveGroupControl(store, state, from, { ...payload, g: payload.g }, now);
+    return;
+  }
   const conversation = store.getOrCreateDirectConversation(from, now);
   if (payload.type === 'typing') {
     if (!socialSettings(store).typing) return;
@@ -183,6 +199,108 @@ export function receiveControl(
   else if (socialSettings(store).receipts) markOutgoingRead(store, conversation.id, own);
 }
 
+/** Whether anything can go to `username` now: a session, and no changed identity waiting for the user. */
+function reachable(store: Store, username: string): boolean {
+  return pendingIdentityKey(store, username) === null && store.listSessionDevices(username).length > 0;
+}
+
+/** The group of `groupId` if we are in it and `from` is a member now; null otherwise. */
+function groupWithMember(store: Store, groupId: string, from: string) {
+  const group = getGroup(store, groupId);
+  if (!group || !group.member) return null;
+  return listGroupMembers(store, group.id).some((m) => m.username === from) ? group : null;
+}
+
+/** A receipt or typing payload naming group `g`: from a current member only. */
+function receiveGroupControl(
+  store: Store,
+  state: PresenceState,
+  from: string,
+  payload: Extract<Payload, { type: 'receipt' | 'typing' }> & { g: string },
+  now: number,
+): void {
+  const group = groupWithMember(store, payload.g, from);
+  if (!group) return; // a non-member (or someone removed): nothing they say about the group counts
+  if (payload.type === 'typing') {
+    if (!socialSettings(store).typing) return;
+    if (now - payload.sentAt > TYPING_MAX_AGE_MS) return;
+    state.setIncoming(group.conversationId, from, payload.typing, now);
+    return;
+  }
+  // With our `receipts` setting off a read receipt still proves delivery, but never shows 'read'.
+  const kind = payload.kind === 'read' && socialSettings(store).receipts ? 'read' : 'delivered';
+  const recorded = recordGroupReceipt(store, group.conversationId, from, kind, payload.ids, now);
+  if (recorded.length > 0) settleGroupReceipts(store, group.id, recorded);
+}
+
+/**
+ * Moves our outgoing group messages (`ids`, or all not yet read) to 'delivered' / 'read' once
+ * every member they were sent to who is still in the group has them / read them: members who
+ * left do not hold a message back. Call inside a transaction (also after a member left).
+ */
+export function settleGroupReceipts(store: Store, groupId: string, ids?: readonly string[]): void {
+  const group = getGroup(store, groupId);
+  if (!group) return;
+  const progress = groupReceiptProgress(store, groupId, ids);
+  const read = progress.filter((p) => p.read === p.recipients).map((p) => p.messageId);
+  const delivered = progress.filter((p) => p.delivered === p.recipients && p.read < p.recipients).map((p) => p.messageId);
+  // Reads are recorded only while `receipts` is on; with it off now, nothing new shows 'read'.
+  if (socialSettings(store).receipts) markOutgoingRead(store, group.conversationId, read);
+  else delivered.push(...read);
+  store.updateMessageStatus(delivered, 'delivered');
+}
+
+/** For messages.list: Message.readBy on our outgoing group messages (the members who read each). */
+export function withReadBy(store: Store, messages: Message[]): Message[] {
+  const outgoing = messages.filter((m) => m.outgoing && !m.system).map((m) => m.id);
+  const readers = groupReaders(store, outgoing);
+  if (readers.size === 0) return messages;
+  return messages.map((m) => {
+    const readBy = readers.get(m.id);
+    return readBy === undefined ? m : { ...m, readBy };
+  });
+}
+
+/**
+ * Read receipts for a group conversation: one per sender (pairwise, never to the group), naming
+ * the messages of theirs just read. Nothing to members who left, nothing for membership events.
+ */
+function queueGroupReadReceipts(store: Store, conversationId: string, ids: readonly string[], now: number): void {
+  const group = getGroupByConversation(store, conversationId);
+  if (!group || !group.member) return;
+  const members = new Set(listGroupMembers(store, group.id).map((m) => m.username));
+  const events = groupEvents(store, ids);
+  const bySender = new Map<string, string[]>();
+  for (const id of ids) {
+    if (events.has(id)) continue;
+    const sender = store.getMessage(id)?.sender;
+    if (sender === undefined || !members.has(sender)) continue;
+    const list = bySender.get(sender) ?? [];
+    list.push(id);
+    bySender.set(sender, list);
+  }
+  for (const [sender, theirs] of bySender) {
+    if (!reachable(store, sender)) continue;
+    for (let i = 0; i < theirs.length; i += RECEIPT_BATCH) {
+      queueForPeer(store, sender, { v: 1, type: 'receipt', kind: 'read', ids: theirs.slice(i, i + RECEIPT_BATCH), g: group.id }, null, now);
+    }
+  }
+}
+
+/** presence.typing on a group conversation: the typing payload to every member we can reach. */
+function sendGroupTyping(store: Store, state: PresenceState, me: string, conversationId: string, typing: boolean, now: number): boolean {
+  const group = getGroupByConversation(store, conversationId);
+  if (!group || !group.member) return false;
+  const to = listGroupMembers(store, group.id)
+    .map((m) => m.username)
+    .filter((u) => u !== me && reachable(store, u));
+  if (to.length === 0 || !state.shouldSend(conversationId, typing, now)) return false;
+  store.transaction(() => {
+    for (const member of to) queueForPeer(store, member, { v: 1, type: 'typing', typing, sentAt: now, g: group.id }, null, now);
+  });
+  return true;
+}
+
 /**
  * conversations.markRead: clears the unread count and, if the `receipts` setting is on, queues
  * one encrypted read receipt naming the incoming messages read just now.
@@ -194,6 +312,10 @@ export function markConversationRead(store: Store, conversationId: string, now: 
     if (!conversation) return;
     const ids = takeUnreadIncoming(store, conversationId, now);
     if (ids.length === 0 || !socialSettings(store).receipts) return;
+    if (conversation.kind === 'group') {
+      queueGroupReadReceipts(store, conversationId, ids, now);
+      return;
+    }
     // Nothing goes out to an identity the user has not accepted; no session: nothing to say.
     if (pendingIdentityKey(store, conversation.peer) || store.listSessionDevices(conversation.peer).length === 0) return;
     for (let i = 0; i < ids.length; i += RECEIPT_BATCH) {
@@ -214,6 +336,10 @@ export function presenceHandlers(ctx: CoreContext, state: PresenceState): AreaHa
       if (!socialSettings(store).typing) {
         state.sentMessage(conversation.id); // forget any start sent before the setting went off
         return { queued: false };
+      }
+      if (conversation.kind === 'group') {
+        const me = ctx.requireAccount(store).username;
+        return { queued: sendGroupTyping(store, state, me, conversation.id, req.typing, now) };
       }
       if (pendingIdentityKey(store, conversation.peer) || store.listSessionDevices(conversation.peer).length === 0) return { queued: false };
       if (!state.shouldSend(conversation.id, req.typing, now)) return { queued: false };
