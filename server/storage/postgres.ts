@@ -5,7 +5,9 @@
 // Hot path: one statement per call (storeEnvelopes resolves recipients, checks quotas and inserts
 // a whole batch with unnest(); acks delete with = ANY()), named so each connection prepares it once.
 // Inserts into one mailbox are serialised by an advisory lock, so a reader's cursor never skips
-// a row that commits late (see storeEnvelopes below).
+// a row that commits late (see storeEnvelopes below). Acks take the same locks, in the same
+// (device) order, before they touch a row: concurrent acks and inserts touching several
+// mailboxes' counters used to deadlock, and PostgreSQL then aborted a whole batch of acks.
 // Concurrent commits share WAL flushes, so PostgreSQL group-commits across the pool by itself.
 //
 // What is left after a delete: PostgreSQL keeps a deleted row's bytes in the table file (dead
@@ -133,30 +135,47 @@ INSERT INTO ${s}.mailboxes (device, envelopes, bytes)
 
 /**
  * Group commit for acks: the acks of one event-loop turn go to PostgreSQL as one statement (one
- * round trip, one commit) instead of one each. (Inserts are not merged: see storeEnvelopes.)
+ * round trip, one commit) instead of one each, and one statement at a time: acks arriving while
+ * one runs join the next. (Inserts are not merged: see storeEnvelopes.)
  */
 class TickBatcher<In, Out> {
   #pending: Array<{ input: In; resolve: (out: Out) => void; reject: (e: unknown) => void }> = [];
   #scheduled = false;
+  #running = false;
 
   constructor(private readonly run: (inputs: In[]) => Promise<Out[]>) {}
 
   add(input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.#pending.push({ input, resolve, reject });
-      if (this.#scheduled) return;
-      this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        const jobs = this.#pending.splice(0);
-        this.run(jobs.map((j) => j.input)).then(
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.#scheduled || this.#running) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      const jobs = this.#pending.splice(0);
+      if (jobs.length === 0) return;
+      this.#running = true;
+      this.run(jobs.map((j) => j.input))
+        .then(
           (outs) => jobs.forEach((j, i) => j.resolve(outs[i] as Out)),
           (e: unknown) => jobs.forEach((j) => j.reject(e)),
-        );
-      });
+        )
+        .finally(() => {
+          this.#running = false;
+          if (this.#pending.length > 0) this.schedule();
+        });
     });
   }
 }
+
+/** deadlock_detected, serialization_failure: the statement was rolled back whole and may simply run again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 4;
 
 interface StoreRow {
   to: string;
@@ -261,6 +280,18 @@ export class PostgresRelayStorage implements RelayStorage {
   private query(q: { name: string; text: string }, values: unknown[], client?: pg.PoolClient): Promise<pg.QueryResult<Row>> {
     if (this.#closed) return Promise.reject(new Error('relay storage is closed'));
     return (client ?? this.#pool).query<Row>({ name: q.name, text: q.text, values });
+  }
+
+  /** A single-statement write (its own transaction), run again if PostgreSQL aborted it for a deadlock or a serialization failure. */
+  private async write(q: { name: string; text: string }, values: unknown[]): Promise<pg.QueryResult<Row>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.query(q, values);
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if (attempt >= MAX_ATTEMPTS || typeof code !== 'string' || !RETRYABLE.has(code) || this.#closed) throw e;
+      }
+    }
   }
 
   private async insertPrekeys(client: pg.PoolClient, device: number, keys: DeviceKeysUpload): Promise<void> {
@@ -399,7 +430,7 @@ export class PostgresRelayStorage implements RelayStorage {
     });
     // One statement per call, not one per turn: each takes the advisory locks of its recipients,
     // and merged batches would serialise senders that write to different mailboxes.
-    const { rows } = await this.query(this.#q.storeEnvelopes, [
+    const { rows } = await this.write(this.#q.storeEnvelopes, [
       input.map((r) => r.to),
       input.map((r) => r.toDeviceId),
       input.map((r) => r.id),
@@ -454,7 +485,7 @@ export class PostgresRelayStorage implements RelayStorage {
         callOf.push(i);
       }
     });
-    const { rows } = await this.query(this.#q.ack, [usernames, devices, ids, callOf]);
+    const { rows } = await this.write(this.#q.ack, [usernames, devices, ids, callOf]);
     const deleted = calls.map(() => 0);
     for (const r of rows) deleted[Number(r.call)] = Number(r.deleted);
     return deleted;
@@ -702,8 +733,14 @@ function queries(s: string) {
          JOIN ${s}.accounts a ON a.username = i.username
          JOIN ${s}.devices d ON d.account_id = a.id AND d.device_id = i.device_id
          ORDER BY d.id, i.id, i.call
+       ), locks AS MATERIALIZED (
+         SELECT count(*) AS n FROM (
+           SELECT pg_advisory_xact_lock(${lockClass}, (device % 2147483647)::int)
+           FROM (SELECT DISTINCT device FROM target ORDER BY device) d
+         ) l
        ), del AS (
-         DELETE FROM ${s}.envelopes e USING target t WHERE e.device = t.device AND e.id = t.id RETURNING e.device, e.size, t.call
+         DELETE FROM ${s}.envelopes e USING target t, locks WHERE locks.n >= 0 AND e.device = t.device AND e.id = t.id
+         RETURNING e.device, e.size, t.call
        ), counted AS (
          UPDATE ${s}.mailboxes m SET envelopes = m.envelopes - g.n, bytes = m.bytes - g.b
          FROM (SELECT device, count(*) AS n, sum(size) AS b FROM del GROUP BY device) g WHERE m.device = g.device
