@@ -3,7 +3,9 @@
 // three from the "New group" dialog (an unknown username is refused by name first), all three
 // chat and see each other's names, Alice removes Carol from the members panel, and the removal
 // shows on every side in that reader's words; Carol's composer is gone and she never receives
-// what Bob sends next. Screenshots of the group chat and the members panel land in e2e/screenshots/.
+// what Bob sends next. Then Alice makes Bob an admin, renames the group and adds Carol back, and
+// the events read in Korean too. Screenshots of the new-group dialog, the group chat and the
+// members panel (light and dark, wide and narrow) land in e2e/screenshots/.
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import type { WebHost } from '../main/web-host/host.js';
 import { relayIn, tempDir, webHostFor } from './support/harness.js';
@@ -14,6 +16,7 @@ process.env.REFUGE_ARGON2 = 'interactive';
 
 const GROUP = 'Weekend trip';
 const AFTER_REMOVAL = 'Carol cannot read this one';
+const RENAMED = 'Weekend trip 🏕️';
 
 test('a group of three: create, chat with names, remove a member, who sees what after', async ({ browser }) => {
   test.setTimeout(240_000);
@@ -109,6 +112,7 @@ test('a group of three: create, chat with names, remove a member, who sees what 
       await bob.getByTestId('composer').pressSequentially('Maybe', { delay: 20 });
       await expect(alice.getByTestId('typing-indicator')).toHaveText('bob is typing…');
       await expect(carol.getByTestId('typing-indicator')).toHaveText('bob is typing…');
+      await expect(groupConversation(alice, GROUP).getByTestId('conversation-typing')).toHaveText('bob is typing…');
       await bob.getByTestId('composer').fill('');
       await expect(alice.getByTestId('typing-indicator')).toHaveCount(0);
     } else {
@@ -187,6 +191,28 @@ test('a group of three: create, chat with names, remove a member, who sees what 
     await bob.keyboard.press('Escape');
     await expect(bob.getByTestId('new-group-dialog')).toHaveCount(0);
 
+    // Alice, still admin, makes Bob an admin, renames the group and adds Carol back.
+    await groupConversation(bob, GROUP).click();
+    await alice.getByTestId('group-info-button').click();
+    const again = alice.getByTestId('group-panel');
+    await member(again, 'bob').getByTestId('group-member-toggle-admin').click();
+    await expect(member(again, 'bob').getByTestId('group-member-admin')).toBeVisible();
+    await expect(bob.getByTestId('system-message').last()).toHaveText('alice made you an admin');
+    await again.getByTestId('group-rename-input').fill(RENAMED);
+    await again.getByTestId('group-rename-submit').click();
+    await expect(again.getByRole('heading', { name: RENAMED })).toBeVisible();
+    await expect(bob.getByTestId('chat-peer-name')).toHaveText(RENAMED);
+    await expect(bob.getByTestId('system-message').last()).toHaveText(`alice renamed the group to “${RENAMED}”`);
+    await again.getByTestId('group-add-username').fill('carol');
+    await again.getByTestId('group-add-submit').click();
+    await expect(member(again, 'carol')).toBeVisible();
+    await expect(again.getByTestId('group-panel-count')).toHaveText('3 members');
+    await alice.keyboard.press('Escape');
+    await expect(carol.getByTestId('system-message').last()).toHaveText('alice added you');
+    await expect(carol.getByTestId('group-left-notice')).toHaveCount(0);
+    await expect(carol.getByTestId('composer')).toBeVisible();
+    await expect(groupConversation(carol, RENAMED)).toBeVisible();
+
     // In Korean, the same events read in Korean (from their fields, not the English fallback).
     await alice.getByTestId('settings-button').click();
     const settings = alice.getByTestId('settings-dialog');
@@ -195,8 +221,11 @@ test('a group of three: create, chat with names, remove a member, who sees what 
     await expect(alice.locator('html')).toHaveAttribute('lang', 'ko');
     await alice.keyboard.press('Escape');
     await expect(alice.getByTestId('system-message').first()).toHaveText(`“${GROUP}” 그룹을 만들었습니다`);
-    await expect(alice.getByTestId('system-message').last()).toHaveText('carol님을 내보냈습니다');
-    await expect(alice.getByTestId('chat-member-count')).toHaveText('멤버 2명');
+    const korean = alice.getByTestId('system-message');
+    await expect(korean.filter({ hasText: 'carol님을 내보냈습니다' })).toHaveCount(1);
+    await expect(korean.filter({ hasText: 'bob님을 관리자로 지정했습니다' })).toHaveCount(1);
+    await expect(korean.last()).toHaveText('carol님을 초대했습니다');
+    await expect(alice.getByTestId('chat-member-count')).toHaveText('멤버 3명');
     await alice.getByTestId('group-info-button').click();
     await expect(alice.getByTestId('group-leave')).toHaveText('그룹 나가기');
     await shoot(alice, 'groups-members-ko');

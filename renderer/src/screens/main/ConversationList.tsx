@@ -5,7 +5,7 @@ import { IconAlert, IconBellOff, IconCheck, IconCheckDouble, IconClock, IconRead
 import { conversationName, formatFullTime, formatListTime, previewText } from '../../format.js';
 import { t, tp } from '../../i18n/index.js';
 import { useSettings } from '../../settings/SettingsContext.js';
-import { groupPreview } from './groups/events.js';
+import { groupPreview, typingText } from './groups/events.js';
 
 /** Re-render once a minute so "today" times roll over to weekdays. */
 function useMinuteClock(): number {
@@ -44,12 +44,15 @@ function matchingLast(c: ConversationSummary, groupLast: ReadonlyMap<string, Mes
 export function ConversationList({
   conversations,
   typingIds,
+  typingNames,
   groupLast,
   selectedId,
   onSelect,
 }: {
   conversations: ConversationSummary[] | null;
   typingIds: ReadonlySet<string>;
+  /** who is typing, by conversation (a group's line names them) */
+  typingNames?: ReadonlyMap<string, readonly string[]>;
   /** groups' newest messages (sender, membership event) by conversation id */
   groupLast?: ReadonlyMap<string, Message>;
   selectedId: string | null;
@@ -121,7 +124,7 @@ export function ConversationList({
                   <span id={ids.preview} className={last || typing ? 'conv__preview' : 'conv__preview conv__preview--none'} data-testid="conversation-preview">
                     {typing ? (
                       <span className="conv__preview-text conv__typing" data-testid="conversation-typing">
-                        {t('sidebar.typing')}
+                        {isGroup ? typingText(typingNames?.get(c.id) ?? []) : t('sidebar.typing')}
                       </span>
                     ) : c.identityChanged ? (
                       <span className="conv__preview-text conv__changed" data-testid="conversation-identity-changed">

@@ -344,7 +344,9 @@ export function MainScreen({
   const refreshList = useCallback(() => void refreshConversations(), [refreshConversations]);
 
   const typingIds = new Set(typing.map((s) => s.conversationId));
-  const typingNames = selected ? typing.filter((s) => s.conversationId === selected.id).map((s) => s.peer) : [];
+  const typingByConversation = new Map<string, string[]>();
+  for (const s of typing) typingByConversation.set(s.conversationId, [...(typingByConversation.get(s.conversationId) ?? []), s.peer]);
+  const typingNames = selected ? (typingByConversation.get(selected.id) ?? []) : [];
 
   // Sending to a group: sessions first with members we have none with yet (e.g. just added by someone else).
   const beforeGroupSend = useCallback(async () => {
@@ -369,6 +371,7 @@ export function MainScreen({
         username={status.username ?? ''}
         conversations={conversations}
         typingIds={typingIds}
+        typingNames={typingByConversation}
         groupLast={groupLast}
         error={listError}
         selectedId={selected?.id ?? null}

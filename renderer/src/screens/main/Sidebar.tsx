@@ -14,6 +14,8 @@ export function Sidebar(props: {
   conversations: ConversationSummary[] | null;
   /** conversations where the peer is typing */
   typingIds: ReadonlySet<string>;
+  /** who is typing, by conversation */
+  typingNames?: ReadonlyMap<string, readonly string[]>;
   /** groups' newest messages, for their previews */
   groupLast?: ReadonlyMap<string, Message>;
   error: string | null;
@@ -127,7 +129,7 @@ export function Sidebar(props: {
           {t('sidebar.filterNone', { query: filter.trim() })}
         </p>
       ) : (
-        <ConversationList conversations={shown} typingIds={props.typingIds} groupLast={props.groupLast} selectedId={props.selectedId} onSelect={props.onSelect} />
+        <ConversationList conversations={shown} typingIds={props.typingIds} typingNames={props.typingNames} groupLast={props.groupLast} selectedId={props.selectedId} onSelect={props.onSelect} />
       )}
       <footer className="sidebar__footer">
         <Avatar name={props.username || '?'} size="sm" />
