@@ -213,6 +213,22 @@ test('a group of three: create, chat with names, remove a member, who sees what 
     await expect(carol.getByTestId('composer')).toBeVisible();
     await expect(groupConversation(carol, RENAMED)).toBeVisible();
 
+    // Carol, not an admin, only sees the members and "Leave"; she leaves after confirming.
+    await carol.getByTestId('chat-group-info').click();
+    const carolPanel = carol.getByTestId('group-panel');
+    await expect(carolPanel.getByTestId('group-member')).toHaveCount(3);
+    await expect(carolPanel.getByTestId('group-member-remove')).toHaveCount(0);
+    await expect(carolPanel.getByTestId('group-add-username')).toHaveCount(0);
+    await shoot(carol, 'groups-members-not-admin');
+    await carolPanel.getByTestId('group-leave').click();
+    await expect(carolPanel.getByTestId('group-confirm')).toBeVisible();
+    await carolPanel.getByTestId('group-confirm-ok').click();
+    await expect(carol.getByTestId('group-panel')).toHaveCount(0);
+    await expect(carol.getByTestId('system-message').last()).toHaveText('You left the group');
+    await expect(carol.getByTestId('group-left-notice')).toBeVisible();
+    await expect(alice.getByTestId('system-message').last()).toHaveText('carol left the group');
+    await expect(bob.getByTestId('chat-member-count')).toHaveText('2 members');
+
     // In Korean, the same events read in Korean (from their fields, not the English fallback).
     await alice.getByTestId('settings-button').click();
     const settings = alice.getByTestId('settings-dialog');
@@ -224,8 +240,9 @@ test('a group of three: create, chat with names, remove a member, who sees what 
     const korean = alice.getByTestId('system-message');
     await expect(korean.filter({ hasText: 'carol님을 내보냈습니다' })).toHaveCount(1);
     await expect(korean.filter({ hasText: 'bob님을 관리자로 지정했습니다' })).toHaveCount(1);
-    await expect(korean.last()).toHaveText('carol님을 초대했습니다');
-    await expect(alice.getByTestId('chat-member-count')).toHaveText('멤버 3명');
+    await expect(korean.filter({ hasText: 'carol님을 초대했습니다' })).toHaveCount(1);
+    await expect(korean.last()).toHaveText('carol님이 그룹을 나갔습니다');
+    await expect(alice.getByTestId('chat-member-count')).toHaveText('멤버 2명');
     await alice.getByTestId('group-info-button').click();
     await expect(alice.getByTestId('group-leave')).toHaveText('그룹 나가기');
     await shoot(alice, 'groups-members-ko');
