@@ -1,19 +1,15 @@
 // Backups end to end, headless: Alice chats with Bob, exports, restores into a brand-new profile
 // folder, and the restored Alice sees the same history and keeps talking with Bob both ways,
 // without anyone re-adding anyone. Every command is a real `refuge` process against a relay.
-import { execFile } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay } from '../../server/relay.js';
 import { findPlaintext } from '../../e2e/support/plaintext.js';
 import { tempDir } from '../../e2e/support/harness.js';
 import { fingerprint } from '../core/backup/test-support.js';
+import { jsonLines, runRefuge as refuge } from './test-support.js';
 
-const run = promisify(execFile);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MESSAGES = ['안녕하세요 Bob, 백업 테스트 중이에요 👋', 'Hi Alice! Backups sound great.', 'Second one from Alice: encrypted-backup-marker', '메시지를 복원할 수 있나요?'];
 const AFTER = ['Alice restored: hello again from a new machine', 'Bob hears the restored Alice loud and clear'];
 const BACKUP_PASS = 'a long backup passphrase 백업';
@@ -27,18 +23,6 @@ const newHome = tempDir('bk-newmachine');
 const restoredDir = path.join(newHome, 'profile'); // does not exist yet: a brand-new profile folder
 const backupFile = path.join(filesDir, 'alice.refuge-backup');
 
-async function refuge(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(root, 'bin/refuge.mjs'), ...args], {
-      env: { ...process.env, REFUGE_ARGON2: 'interactive', ...env },
-      timeout: 90_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 const as = (dir: string, passphrase: string) => (...args: string[]) =>
   refuge([args[0] ?? '', ...(args[0] === 'backup' ? [args[1] ?? ''] : []), '--profile', dir, ...args.slice(args[0] === 'backup' ? 2 : 1)], {
     REFUGE_PASSPHRASE: passphrase,
@@ -49,17 +33,13 @@ const bob = as(bobDir, 'bob passphrase');
 const restored = as(restoredDir, 'a new passphrase on the new machine');
 
 function history(stdout: string) {
-  return stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as { id: string; from: string; text: string; sentAt: number; status: string });
+  return jsonLines<{ id: string; from: string; text: string; sentAt: number; status: string }>(stdout);
 }
 
 async function syncTexts(user: typeof alice): Promise<{ from: string; text: string }[]> {
   const result = await user('sync', '--json');
   expect(result.code, result.stderr).toBe(0);
-  const out = result.stdout.trim();
-  return out ? out.split('\n').map((l) => JSON.parse(l) as { from: string; text: string }) : [];
+  return jsonLines<{ from: string; text: string }>(result.stdout);
 }
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPlaintext } from '../../../e2e/support/plaintext.js';
 import { toBase64url } from '../../../shared/encoding/base64url.js';
 import { openStore, PREKEY_KINDS, type Store } from '../store/index.js';
+import { getGroup, groupEvents, listGroupChanges, listGroupMembers, listGroups, listResends } from '../store/groups.js';
 import { unlockVault } from '../vault/index.js';
 import { exportBackup, importBackup, BackupError, CHUNK_BYTES, HEADER_BYTES, RESTORE_MARKER, SEALED_CHUNK_BYTES } from './index.js';
 import { byteRunsIn, fingerprint, makeSourceProfile, protector, tempRoot, TEST_PARAMS, type SourceProfile } from './test-support.js';
@@ -52,7 +53,25 @@ function dump(store: Store) {
     replies: db.prepare('SELECT id, reply_to, read_at FROM messages ORDER BY seq').all(),
     settings: db.prepare('SELECT key, value FROM settings ORDER BY key').all(),
   };
-  return { account: account && { ...account, identity: toBase64url(account.identity) }, prekeys, contacts, conversations, messages, extras };
+  // Groups as the group service reads them (our sender key aside: compared separately).
+  const groups = listGroups(store).map(({ ownKey: _ownKey, ...g }) => ({
+    ...g,
+    members: listGroupMembers(store, g.id),
+    log: listGroupChanges(store, g.id),
+    owed: [...listResends(store, g.id)],
+    systemLines: [...groupEvents(store, messages.flat().map((m) => m.id))].sort(),
+  }));
+  return { account: account && { ...account, identity: toBase64url(account.identity) }, prekeys, contacts, conversations, messages, extras, groups };
+}
+
+/** The sender-key state of a profile: our chain, others' chains, who holds ours. */
+function senderKeyState(store: Store, groupId: string) {
+  const db = store.connection();
+  return {
+    own: getGroup(store, groupId)?.ownKey ?? null,
+    others: db.prepare('SELECT count(*) FROM group_sender_keys', { pluck: true }).get(),
+    sent: db.prepare('SELECT count(*) FROM group_key_sent', { pluck: true }).get(),
+  };
 }
 
 async function restore(target: string, passphrase = PASS, input = backupFile) {
@@ -60,7 +79,7 @@ async function restore(target: string, passphrase = PASS, input = backupFile) {
 }
 
 describe('backup export and restore', () => {
-  it('restores account, keys, contacts, conversations and messages exactly; never sessions or the outbox', async () => {
+  it('restores account, keys, contacts, conversations, groups and messages exactly; never sessions, sender keys or the outbox', async () => {
     const target = join(root, 'restored');
     const progress: { messages: number; totalMessages: number; bytes: number }[] = [];
     const result = await importBackup({
@@ -70,8 +89,8 @@ describe('backup export and restore', () => {
       protector: protector('new profile passphrase'),
       onProgress: (p) => progress.push(p),
     });
-    expect(result).toMatchObject({ username: 'alice', serverUrl: 'http://127.0.0.1:47100', messages: 60, contacts: 2 });
-    expect(progress.at(-1)).toMatchObject({ messages: 60, totalMessages: 60, bytes: statSync(backupFile).size });
+    expect(result).toMatchObject({ username: 'alice', serverUrl: 'http://127.0.0.1:47100', messages: 65, contacts: 2 });
+    expect(progress.at(-1)).toMatchObject({ messages: 65, totalMessages: 65, bytes: statSync(backupFile).size });
 
     // A new database key, wrapped under the new profile passphrase.
     const key = await unlockVault(target, protector('new profile passphrase'));
@@ -88,6 +107,28 @@ describe('backup export and restore', () => {
     expect(original.extras.replies.some((r) => r['reply_to'] === 'm-0-0')).toBe(true);
     expect(original.messages.flat().some((m) => m.status === 'read')).toBe(true);
     expect(restored.conversations.map((c) => c.unreadCount)).toEqual(original.conversations.map((c) => c.unreadCount));
+    // the group came back whole: name, members and admins, its log, owed changes, system lines
+    expect(original.groups).toEqual([
+      expect.objectContaining({
+        id: source.group.id,
+        name: source.group.name,
+        member: true,
+        version: 3,
+        members: [
+          { username: 'alice', admin: true },
+          { username: 'bob', admin: true },
+          { username: 'carol.k', admin: false },
+        ],
+      }),
+    ]);
+    expect(original.groups[0]?.log).toHaveLength(3);
+    expect(original.groups[0]?.systemLines).toHaveLength(3);
+    expect(original.groups[0]?.owed).toHaveLength(1);
+    expect(original.conversations.filter((c) => c.kind === 'group').map((c) => c.id)).toEqual([source.group.conversationId]);
+
+    // No sender key came along: ours starts afresh, the others' arrive again with their next message.
+    expect(withStore(source.dir, source.key, (s) => senderKeyState(s, source.group.id))).toMatchObject({ own: expect.any(Uint8Array), others: 1, sent: 1 });
+    expect(withStore(target, key, (s) => senderKeyState(s, source.group.id))).toEqual({ own: null, others: 0, sent: 0 });
 
     withStore(target, key, (store) => {
       expect(store.listSessionDevices('bob')).toEqual([]);
@@ -97,7 +138,8 @@ describe('backup export and restore', () => {
   });
 
   it('leaves no plaintext run of 8 bytes of any message, key or session in the file', () => {
-    const texts = [...source.secretTexts, ...source.secretBytes.map((b) => toBase64url(b)), 'RATCHET-SESSION-STATE', 'OUTBOX-ENVELOPE-BODY'];
+    const texts = [...source.secretTexts, ...source.secretBytes.map((b) => toBase64url(b)), 'RATCHET-SESSION-STATE', 'OUTBOX-ENVELOPE-BODY', source.group.id];
+    expect(source.secretTexts).toContain(source.group.name);
     expect(readdirSync(join(root, 'files'))).toEqual(['alice.refuge-backup']);
     expect(findPlaintext([join(root, 'files')], texts)).toEqual([]);
     expect(byteRunsIn(backupFile, source.secretBytes)).toEqual([]);
@@ -119,7 +161,7 @@ describe('backup export and restore', () => {
         params: TEST_PARAMS,
         onProgress: (p) => seen.push(p.messages),
       });
-      expect(result.messages).toBe(3000);
+      expect(result.messages).toBe(3005);
       expect(result.bytes).toBe(statSync(out).size);
       expect(result.bytes).toBeGreaterThan(20 * CHUNK_BYTES);
       expect(seen.length).toBeGreaterThan(2); // progress came page by page

@@ -10,7 +10,7 @@ import { BackupSnapshot } from '../store/backup-io.js';
 import { ARGON2ID_PRESETS, type Argon2idParams } from '../vault/index.js';
 import { BackupError, errnoCode, ioError } from './errors.js';
 import type { Kdf } from './format.js';
-import type { Counts } from './records.js';
+import { sameCounts, zeroCounts } from './records.js';
 import { BackupWriter } from './stream.js';
 import { fsyncDir, pathExists, placeNoClobber } from './fs.js';
 
@@ -120,7 +120,7 @@ async function writeRecords(snapshot: BackupSnapshot, writer: BackupWriter, opti
     createdAt: account.createdAt,
     nextPrekeyId: account.nextPrekeyId,
   });
-  const written: Counts = { prekeys: 0, contacts: 0, conversations: 0, messages: 0, settings: 0 };
+  const written = zeroCounts();
   for (const row of snapshot.prekeys()) {
     line({ type: 'prekey', kind: row.kind, id: row.id, record: toBase64url(row.record), lastResort: row.lastResort });
     written.prekeys++;
@@ -144,6 +144,23 @@ async function writeRecords(snapshot: BackupSnapshot, writer: BackupWriter, opti
     after = last.id;
     await writer.flush();
   }
+  // Groups: their rows, members and membership logs (never a sender key: see records.ts).
+  for (const g of snapshot.groups()) {
+    line({ type: 'group', id: g.id, conversationId: g.conversationId, name: g.name, version: g.version, member: g.member, createdAt: g.createdAt });
+    written.groups++;
+  }
+  for (const m of snapshot.groupMembers()) {
+    line({ type: 'group-member', groupId: m.groupId, username: m.username, admin: m.admin });
+    written.groupMembers++;
+  }
+  for (const c of snapshot.groupChanges()) {
+    line({ type: 'group-change', groupId: c.groupId, id: c.id, version: c.version, author: c.author, body: c.body });
+    written.groupChanges++;
+  }
+  for (const r of snapshot.groupResends()) {
+    line({ type: 'group-resend', groupId: r.groupId, username: r.username, changeId: r.changeId });
+    written.groupResends++;
+  }
   await writer.flush();
 
   // Messages: SQLite builds the records (UTF-8 bytes), a rowid range at a time. The hot path.
@@ -165,17 +182,15 @@ async function writeRecords(snapshot: BackupSnapshot, writer: BackupWriter, opti
     span = Math.max(MIN_PAGE, Math.min(MAX_PAGE, Math.floor((span * PAGE_BYTES) / Math.max(bytes, 1))));
   }
 
+  for (const e of snapshot.groupEvents()) {
+    line({ type: 'group-event', messageId: e.messageId, groupId: e.groupId, change: e.change });
+    written.groupEvents++;
+  }
   for (const values of snapshot.settings()) {
     line({ type: 'setting', values });
     written.settings++;
   }
-  if (
-    written.prekeys !== counts.prekeys ||
-    written.contacts !== counts.contacts ||
-    written.conversations !== counts.conversations ||
-    written.messages !== counts.messages ||
-    written.settings !== counts.settings
-  ) {
+  if (!sameCounts(written, counts)) {
     throw new BackupError('IO', 'The profile changed in an unexpected way while it was being read.');
   }
   line({ type: 'end', counts: written });

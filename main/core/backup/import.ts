@@ -15,7 +15,7 @@ import { BackupError, errnoCode, ioError } from './errors.js';
 import { throwIfCancelled, type BackupProgress } from './export.js';
 import type { Kdf } from './format.js';
 import { fsyncDir, fsyncFile, pathExists, placeNoClobber } from './fs.js';
-import { parseRecord, RECORD_ORDER, RecordSplitter, type BackupRecord, type Counts } from './records.js';
+import { COUNT_NAMES, parseChangeText, parseRecord, RECORD_ORDER, RecordSplitter, sameCounts, zeroCounts, type BackupRecord, type Counts } from './records.js';
 import { BackupReader } from './stream.js';
 
 export interface ImportOptions {
@@ -167,7 +167,7 @@ async function moveIntoPlace(temp: string, target: string): Promise<void> {
 
 /** Applies records in order to the bulk writer, checking order, references and counts. */
 class Restorer {
-  readonly counts: Counts = { prekeys: 0, contacts: 0, conversations: 0, messages: 0, settings: 0 };
+  readonly counts: Counts = zeroCounts();
   totalMessages = 0;
   #stage = -1;
   #announced: Counts | null = null;
@@ -225,6 +225,33 @@ class Restorer {
         });
         this.counts.conversations++;
         break;
+      case 'group':
+        w.insertGroup({ id: record.id, conversationId: record.conversationId, name: record.name, version: record.version, member: record.member, createdAt: record.createdAt });
+        this.counts.groups++;
+        break;
+      case 'group-member':
+        w.insertGroupMember({ groupId: record.groupId, username: record.username, admin: record.admin });
+        this.counts.groupMembers++;
+        break;
+      case 'group-change': {
+        // The body is what the group service replays: it must be that very change.
+        const change = parseChangeText(record.body);
+        if (!change || change.id !== record.id || change.v !== record.version || change.by !== record.author) throw corrupt();
+        w.insertGroupChange({ groupId: record.groupId, id: record.id, version: record.version, author: record.author, body: record.body });
+        this.counts.groupChanges++;
+        break;
+      }
+      case 'group-resend':
+        w.insertGroupResend({ groupId: record.groupId, username: record.username, changeId: record.changeId });
+        this.counts.groupResends++;
+        break;
+      case 'group-event': {
+        const change = parseChangeText(record.change);
+        if (!change || change.id !== record.messageId) throw corrupt();
+        w.insertGroupEvent({ messageId: record.messageId, groupId: record.groupId, change: record.change });
+        this.counts.groupEvents++;
+        break;
+      }
       case 'message':
         w.insertMessage({
           id: record.id,
@@ -260,14 +287,8 @@ class Restorer {
     if (!this.#ended || !this.#account) throw corrupt();
     this.writer.commit();
     const stored = this.writer.counts();
-    if (
-      stored.prekeys !== this.counts.prekeys ||
-      stored.contacts !== this.counts.contacts ||
-      stored.conversations !== this.counts.conversations ||
-      stored.messages !== this.counts.messages
-    ) {
-      throw corrupt();
-    }
+    if (COUNT_NAMES.some((name) => name !== 'settings' && stored[name] !== this.counts[name])) throw corrupt();
+    if (this.writer.groupProblems().length > 0) throw corrupt();
     return { ...this.#account, messages: this.counts.messages, contacts: this.counts.contacts };
   }
 }
@@ -275,10 +296,6 @@ class Restorer {
 /** A message still 'sending' had its envelopes in the outbox, which a backup does not carry. */
 function restoredStatus(status: MessageStatus): MessageStatus {
   return status === 'sending' ? 'failed' : status;
-}
-
-function sameCounts(a: Counts, b: Counts): boolean {
-  return a.prekeys === b.prekeys && a.contacts === b.contacts && a.conversations === b.conversations && a.messages === b.messages && a.settings === b.settings;
 }
 
 function bytes(b64: string): Uint8Array {

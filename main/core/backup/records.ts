@@ -1,8 +1,13 @@
 // What a backup holds: newline-delimited JSON records inside the encrypted stream, in a fixed
-// order (backup, account, prekey*, contact*, conversation*, message*, setting*, end), then zero
-// padding to the end of the final chunk. Every record is validated with zod on import.
-// Ratchet sessions are never part of a backup: restoring one would reuse message keys.
+// order (backup, account, prekey*, contact*, conversation*, group*, group-member*, group-change*,
+// group-resend*, message*, group-event*, setting*, end), then zero padding to the end of the
+// final chunk. Every record is validated with zod on import.
+// Ratchet sessions are never part of a backup: restoring one would reuse message keys. For the
+// same reason no sender key is either: not our own chain (a restored device starts a fresh one)
+// and not the others' (they send theirs again once the restored device resets its sessions).
 import { z } from 'zod';
+import { GroupIdSchema, MAX_GROUP_MEMBERS } from '../../../shared/ipc/channels/groups.js';
+import { GroupChangeSchema, type GroupChange } from '../service/group-log.js';
 import { BackupError } from './errors.js';
 
 /** A record longer than this is refused (a message is at most 64 Ki UTF-16 units, ≤ 384 KiB as JSON). */
@@ -12,10 +17,31 @@ const b64url = (max: number) => z.string().max(Math.ceil((max * 4) / 3) + 4).reg
 const int = z.number().int().safe();
 const count = z.number().int().nonnegative().safe();
 
+/** Group counts are absent in backups made before groups were backed up (read as 0). */
 export const CountsSchema = z
-  .object({ prekeys: count, contacts: count, conversations: count, messages: count, settings: count })
+  .object({
+    prekeys: count,
+    contacts: count,
+    conversations: count,
+    messages: count,
+    settings: count,
+    groups: count.default(0),
+    groupMembers: count.default(0),
+    groupChanges: count.default(0),
+    groupResends: count.default(0),
+    groupEvents: count.default(0),
+  })
   .strict();
-export type Counts = z.infer<typeof CountsSchema>;
+export type Counts = z.output<typeof CountsSchema>;
+export const COUNT_NAMES = ['prekeys', 'contacts', 'conversations', 'messages', 'settings', 'groups', 'groupMembers', 'groupChanges', 'groupResends', 'groupEvents'] as const satisfies readonly (keyof Counts)[];
+
+export function zeroCounts(): Counts {
+  return { prekeys: 0, contacts: 0, conversations: 0, messages: 0, settings: 0, groups: 0, groupMembers: 0, groupChanges: 0, groupResends: 0, groupEvents: 0 };
+}
+
+export function sameCounts(a: Counts, b: Counts): boolean {
+  return COUNT_NAMES.every((name) => a[name] === b[name]);
+}
 
 export const BackupInfoRecord = z
   .object({ type: z.literal('backup'), app: z.literal('refuge'), createdAt: int, counts: CountsSchema })
@@ -58,8 +84,9 @@ export const ConversationRecord = z
   .object({
     type: z.literal('conversation'),
     id: z.string().min(1).max(64),
-    kind: z.literal('direct'),
-    peer: z.string().min(1).max(64),
+    /** 'group' conversations have no peer; the store's CHECK refuses any other pairing */
+    kind: z.enum(['direct', 'group']),
+    peer: z.string().min(1).max(64).nullable(),
     createdAt: int,
     updatedAt: int,
     unreadCount: count,
@@ -86,6 +113,61 @@ export const MessageRecord = z
   })
   .strict();
 
+const Username = z.string().min(1).max(64);
+/** A membership change as stored (JSON text); bounded by the largest change (an add of MAX_GROUP_MEMBERS names). */
+const MAX_CHANGE_CHARS = 256 + MAX_GROUP_MEMBERS * 70;
+const ChangeText = z.string().min(2).max(MAX_CHANGE_CHARS);
+
+export const GroupRecord = z
+  .object({
+    type: z.literal('group'),
+    id: GroupIdSchema,
+    conversationId: z.string().min(1).max(64),
+    name: z.string().min(1).max(128),
+    version: z.number().int().nonnegative().max(2 ** 31),
+    member: z.boolean(),
+    createdAt: int,
+  })
+  .strict();
+
+export const GroupMemberRecord = z
+  .object({ type: z.literal('group-member'), groupId: GroupIdSchema, username: Username, admin: z.boolean() })
+  .strict();
+
+/** One change of a group's membership log; `body` must parse as that same change (checked on import). */
+export const GroupChangeRecord = z
+  .object({
+    type: z.literal('group-change'),
+    groupId: GroupIdSchema,
+    id: z.string().uuid(),
+    version: z.number().int().min(1).max(2 ** 31),
+    author: Username,
+    body: ChangeText,
+  })
+  .strict();
+
+/** One of our own changes still owed to a member who joined concurrently (see groups.ts flushResends). */
+export const GroupResendRecord = z
+  .object({ type: z.literal('group-resend'), groupId: GroupIdSchema, username: Username, changeId: z.string().uuid() })
+  .strict();
+
+/** Marks a message (restored before it) as a membership event: the system line of `change`. */
+export const GroupEventRecord = z
+  .object({ type: z.literal('group-event'), messageId: z.string().min(1).max(64), groupId: GroupIdSchema, change: ChangeText })
+  .strict();
+
+/** Parses a stored change (JSON text) with the group log's own schema; null if it is not one. */
+export function parseChangeText(body: string): GroupChange | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  const parsed = GroupChangeSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
 const SettingValue = z.union([z.string().max(MAX_RECORD_BYTES), z.number(), z.null(), z.object({ b64: b64url(MAX_RECORD_BYTES / 2) }).strict()]);
 export const SettingRecord = z
   .object({ type: z.literal('setting'), values: z.record(z.string().min(1).max(64), SettingValue) })
@@ -99,7 +181,12 @@ export const RecordSchema = z.discriminatedUnion('type', [
   PrekeyRecord,
   ContactRecord,
   ConversationRecord,
+  GroupRecord,
+  GroupMemberRecord,
+  GroupChangeRecord,
+  GroupResendRecord,
   MessageRecord,
+  GroupEventRecord,
   SettingRecord,
   EndRecord,
 ]);
@@ -107,7 +194,21 @@ export type BackupRecord = z.infer<typeof RecordSchema>;
 export type RecordType = BackupRecord['type'];
 
 /** The order records must come in; each type may repeat (except backup/account/end) but never go back. */
-export const RECORD_ORDER: readonly RecordType[] = ['backup', 'account', 'prekey', 'contact', 'conversation', 'message', 'setting', 'end'];
+export const RECORD_ORDER: readonly RecordType[] = [
+  'backup',
+  'account',
+  'prekey',
+  'contact',
+  'conversation',
+  'group',
+  'group-member',
+  'group-change',
+  'group-resend',
+  'message',
+  'group-event',
+  'setting',
+  'end',
+];
 
 /**
  * Splits the decrypted stream into records. Lines end with "\n"; the first zero byte where a

@@ -124,7 +124,7 @@ describe('restoring a bad backup changes nothing', () => {
     expect(chunks).toBeGreaterThanOrEqual(4);
     const { target } = makeTarget('empty');
     await expect(importBackup({ profileDir: target, input: bytesFile(good), passphrase: PASS, protector: protector('p') })).resolves.toMatchObject({
-      messages: 800,
+      messages: 805,
     });
   });
 
@@ -246,7 +246,8 @@ describe('restoring a bad backup changes nothing', () => {
     expect(await recordsOf(await authentic(lines))).toEqual(records); // the crafting itself is faithful
 
     // a message pointing at a conversation that does not exist (late in the file: after many inserts)
-    const orphan = records.map((r, i) => (i === end - 3 ? { ...r, conversationId: 'no-such-conversation' } : r));
+    const lastMessage = records.findLastIndex((r) => r['type'] === 'message');
+    const orphan = records.map((r, i) => (i === lastMessage ? { ...r, conversationId: 'no-such-conversation' } : r));
     await failure({ input: await authentic(orphan.map((r) => JSON.stringify(r))) }, 'CORRUPT');
     // a duplicated message id
     await failure({ input: await authentic([...lines.slice(0, end), lines[firstMessage] ?? '', lines[end] ?? '']) }, 'CORRUPT', ONE);
@@ -261,6 +262,52 @@ describe('restoring a bad backup changes nothing', () => {
     await failure({ input: await authentic([...lines.slice(0, 3), 'not json', ...lines.slice(3)]) }, 'CORRUPT', ONE);
     // a record after the end
     await failure({ input: await authentic([...lines, lines[firstMessage] ?? '']) }, 'CORRUPT', ONE);
+  });
+
+  it('authentic but inconsistent group records: CORRUPT; a backup made before groups still restores', async () => {
+    const records = await recordsOf(bytesFile(good));
+    const ONE = ['unrelated files'] as const;
+    const at = (type: string) => records.findIndex((r) => r['type'] === type);
+    const edit = (index: number, patch: (r: Record<string, unknown>) => Record<string, unknown>) =>
+      authentic(records.map((r, i) => JSON.stringify(i === index ? patch(r) : r)));
+    for (const type of ['group', 'group-member', 'group-change', 'group-resend', 'group-event']) expect(at(type), type).toBeGreaterThan(0);
+
+    // a sender key smuggled into a group record (strict schema)
+    await failure({ input: await edit(at('group'), (r) => ({ ...r, ownKey: 'AAAA' })) }, 'CORRUPT', ONE);
+    // a change whose body is another change than its row says
+    await failure({ input: await edit(at('group-change'), (r) => ({ ...r, author: 'mallory' })) }, 'CORRUPT', ONE);
+    await failure({ input: await edit(at('group-change'), (r) => ({ ...r, body: '{"op":"create"}' })) }, 'CORRUPT', ONE);
+    // a member of a group that does not exist
+    await failure({ input: await edit(at('group-member'), (r) => ({ ...r, groupId: '00000000-0000-4000-8000-000000000000' })) }, 'CORRUPT', ONE);
+    // a system line on a message of another conversation
+    const direct = records.find((r) => r['type'] === 'message' && String(r['id']).startsWith('m-'));
+    const change = JSON.parse(String(records[at('group-event')]?.['change'])) as Record<string, unknown>;
+    const moved = JSON.stringify({ ...change, id: direct?.['id'] });
+    await failure({ input: await edit(at('group-event'), (r) => ({ ...r, messageId: direct?.['id'], change: moved })) }, 'CORRUPT', ONE);
+    // a direct conversation without a peer, and a group conversation left without its group
+    const directConversation = records.findIndex((r) => r['type'] === 'conversation' && r['kind'] === 'direct');
+    await failure({ input: await edit(directConversation, (r) => ({ ...r, peer: null })) }, 'CORRUPT', ONE);
+    const groupConversation = records.findIndex((r) => r['type'] === 'conversation' && r['kind'] === 'group');
+    // (counts fixed up, so only the check that every group conversation has its group can catch it)
+    const noGroupCounts = (counts: unknown) => ({ ...(counts as object), groups: 0, groupMembers: 0, groupChanges: 0, groupResends: 0, groupEvents: 0 });
+    const withoutGroup = records
+      .filter((r) => !String(r['type']).startsWith('group'))
+      .map((r) => (r['type'] === 'backup' || r['type'] === 'end' ? { ...r, counts: noGroupCounts(r['counts']) } : r));
+    await failure({ input: await authentic(withoutGroup.map((r) => JSON.stringify(r))) }, 'CORRUPT', ONE);
+
+    // Before groups were backed up: no group records and no group counts. It restores.
+    const groupMessages = new Set(records.filter((r) => r['type'] === 'message' && r['conversationId'] === records[groupConversation]?.['id']).map((r) => r['id']));
+    const legacyCounts = (counts: unknown) => {
+      const c = counts as Record<string, number>;
+      return { prekeys: c['prekeys'], contacts: c['contacts'], conversations: (c['conversations'] ?? 0) - 1, messages: (c['messages'] ?? 0) - groupMessages.size, settings: c['settings'] };
+    };
+    const legacy = records
+      .filter((r) => !String(r['type']).startsWith('group') && r !== records[groupConversation] && !groupMessages.has(r['id']))
+      .map((r) => (r['type'] === 'backup' || r['type'] === 'end' ? { ...r, counts: legacyCounts(r['counts']) } : r));
+    const { target } = makeTarget('missing');
+    await expect(
+      importBackup({ profileDir: target, input: await authentic(legacy.map((r) => JSON.stringify(r))), passphrase: PASS, protector: protector('p') }),
+    ).resolves.toMatchObject({ messages: 800 });
   });
 
   it('a restore that fails leaves no parent folder it created', async () => {

@@ -5,17 +5,22 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  createSenderKey,
   generateIdentityKeyPair,
   generateKyberPrekeys,
   generateOneTimePrekeys,
   generateSignedPrekey,
   initCrypto,
+  processSenderKeyDistribution,
+  senderKeyDistribution,
   serializeIdentity,
   serializeKyberPrekey,
   serializeOneTimePrekey,
+  serializeSenderKey,
   serializeSignedPrekey,
 } from '../crypto/index.js';
 import { openStore, type MessageRow, type Store } from '../store/index.js';
+import { addResends, insertGroup, insertGroupChange, markGroupEvent, markKeySent, putSenderKey, saveGroupState, setOwnSenderKey } from '../store/groups.js';
 import { ARGON2ID_PRESETS, createVault, PassphraseKeyProtector } from '../vault/index.js';
 
 /** Argon2id at libsodium's minimum: these tests check the format, not the cost. */
@@ -36,6 +41,16 @@ export interface SourceProfile {
   secretTexts: string[];
   secretBytes: Uint8Array[];
   conversationIds: string[];
+  /** the fixture's group (see addGroup) */
+  group: FixtureGroup;
+}
+
+export interface FixtureGroup {
+  id: string;
+  conversationId: string;
+  name: string;
+  /** the sender-key states in the profile: ours and bob's (never in a backup) */
+  senderKeys: Uint8Array[];
 }
 
 export interface FillOptions {
@@ -132,7 +147,68 @@ function fill(store: Store, dir: string, key: Uint8Array, options: FillOptions):
     db.prepare('UPDATE messages SET read_at = received_at + 7 WHERE conversation_id = ? AND outgoing = 0').run([conversationIds[0] ?? '']);
     db.prepare('INSERT INTO settings (key, value) VALUES (?, ?), (?, ?)').run(['receipts', 'false', 'autoLockMinutes', '15']);
   });
-  return { dir, key, secretTexts, secretBytes, conversationIds };
+  const group = store.transaction(() => addGroup(store, secretTexts, secretBytes));
+  return { dir, key, secretTexts, secretBytes, conversationIds, group };
+}
+
+export const FIXTURE_GROUP_NAME = 'Weekend Hikers 산악회';
+
+/**
+ * A group as the group service leaves it: alice created it with bob and carol.k, made bob an
+ * admin, bob renamed it; system lines for each change, messages both ways, our sender key and
+ * bob's chain, which device holds our key, and one change owed to carol.k.
+ */
+function addGroup(store: Store, secretTexts: string[], secretBytes: Uint8Array[]): FixtureGroup {
+  const id = '5f0c2a34-7f1e-4b7a-9c55-0d6e1b2a3c4d';
+  const t = 1_700_000_900_000;
+  const group = insertGroup(store, { id, name: 'Hikers draft name', createdAt: t });
+  const changes = [
+    { id: 'a1a1a1a1-1111-4111-8111-111111111111', v: 1, by: 'alice', at: t, op: 'create', name: 'Hikers draft name', members: ['alice', 'bob', 'carol.k'] },
+    { id: 'b2b2b2b2-2222-4222-8222-222222222222', v: 2, by: 'alice', at: t + 1000, op: 'admin', member: 'bob', admin: true },
+    { id: 'c3c3c3c3-3333-4333-8333-333333333333', v: 3, by: 'bob', at: t + 2000, op: 'rename', name: FIXTURE_GROUP_NAME },
+  ] as const;
+  for (const c of changes) {
+    const body = JSON.stringify(c);
+    insertGroupChange(store, id, c, body);
+    const outgoing = c.by === 'alice';
+    store.insertMessage({
+      id: c.id,
+      conversationId: group.conversationId,
+      sender: outgoing ? 'me' : c.by,
+      outgoing,
+      text: `system line ${c.op}`,
+      sentAt: c.at,
+      receivedAt: outgoing ? null : c.at + 50,
+      status: outgoing ? 'sent' : 'received',
+    });
+    markGroupEvent(store, c.id, id, body, !outgoing);
+  }
+  saveGroupState(store, id, {
+    name: FIXTURE_GROUP_NAME,
+    version: 3,
+    member: true,
+    members: [
+      { username: 'alice', admin: true },
+      { username: 'bob', admin: true },
+      { username: 'carol.k', admin: false },
+    ],
+  });
+  const texts = [`Group hello from bob ${randomBytes(4).toString('hex')} 🥾`, `Alice answers the hikers ${randomBytes(4).toString('hex')} 산`];
+  store.insertMessage({ id: 'g-1', conversationId: group.conversationId, sender: 'bob', outgoing: false, text: texts[0] ?? '', sentAt: t + 3000, receivedAt: t + 3050, status: 'received' });
+  store.insertMessage({ id: 'g-2', conversationId: group.conversationId, sender: 'me', outgoing: true, text: texts[1] ?? '', sentAt: t + 4000, receivedAt: null, status: 'delivered' });
+  secretTexts.push(FIXTURE_GROUP_NAME, 'Hikers draft name', ...texts);
+
+  const own = createSenderKey();
+  const ownRecord = serializeSenderKey(own);
+  setOwnSenderKey(store, id, ownRecord);
+  markKeySent(store, id, 'bob', 1, own.keyId);
+  const bobs = processSenderKeyDistribution(senderKeyDistribution(createSenderKey()));
+  const bobRecord = serializeSenderKey(bobs);
+  putSenderKey(store, id, 'bob', 1, bobs.keyId, bobRecord, t + 3050);
+  addResends(store, id, 'carol.k', [changes[1].id]);
+  const senderKeys = [ownRecord, bobRecord, own.chainKey, bobs.chainKey];
+  secretBytes.push(...senderKeys);
+  return { id, conversationId: group.conversationId, name: FIXTURE_GROUP_NAME, senderKeys };
 }
 
 /** relative path -> sha256 of every file under `root`; missing root -> null. */

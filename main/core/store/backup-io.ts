@@ -4,8 +4,9 @@
 //   history while the app keeps writing) and pages through messages by rowid, so memory stays
 //   flat however long the history is; message rows come out as JSON text built by SQLite;
 // - the bulk writer fills a freshly created (migrated, empty) profile with rows exactly as they
-//   were: conversation ids, timestamps and unread counts included. Ratchet sessions, the
-//   outbox and processed-envelope ids are never read or written here.
+//   were: conversation ids, timestamps and unread counts included. Ratchet sessions, sender
+//   keys (ours and the others'), which devices hold our sender key, the outbox and
+//   processed-envelope ids are never read or written here.
 import Database from '@signalapp/sqlcipher';
 import { join } from 'node:path';
 import { DB_FILE, KEY_BYTES } from './store.js';
@@ -23,8 +24,41 @@ export interface PrekeyExportRow {
   lastResort: boolean;
 }
 
-/** A conversation as backed up: the row plus optional columns of later schemas. */
-export type ConversationExportRow = ConversationRow & { muted?: boolean };
+/** A conversation as backed up: the row (peer null for a group) plus optional columns of later schemas. */
+export type ConversationExportRow = Omit<ConversationRow, 'peer'> & { peer: string | null; muted?: boolean };
+
+/** A group as backed up: the row of store/groups.ts without our sender key (never backed up). */
+export interface GroupExportRow {
+  id: string;
+  conversationId: string;
+  name: string;
+  version: number;
+  member: boolean;
+  createdAt: number;
+}
+export interface GroupMemberExportRow {
+  groupId: string;
+  username: string;
+  admin: boolean;
+}
+/** One change of a group's membership log, its JSON body as stored. */
+export interface GroupChangeExportRow {
+  groupId: string;
+  id: string;
+  version: number;
+  author: string;
+  body: string;
+}
+export interface GroupResendExportRow {
+  groupId: string;
+  username: string;
+  changeId: string;
+}
+export interface GroupEventExportRow {
+  messageId: string;
+  groupId: string;
+  change: string;
+}
 /** A message as restored: the row plus optional columns of later schemas (undefined: the backup did not have it). */
 export type MessageImportRow = MessageRow & { replyTo?: string | null; readAt?: number | null };
 
@@ -54,7 +88,21 @@ export interface BackupCounts {
   conversations: number;
   messages: number;
   settings: number;
+  groups: number;
+  groupMembers: number;
+  groupChanges: number;
+  groupResends: number;
+  groupEvents: number;
 }
+
+/** The group tables (migration 5, store/groups.ts) and the count each one backs. */
+const GROUP_TABLES = {
+  groups: 'groups',
+  groupMembers: 'group_members',
+  groupChanges: 'group_changes',
+  groupResends: 'group_resend',
+  groupEvents: 'group_events',
+} as const;
 
 /** The table some later schema may add for settings; copied generically if it exists. */
 const SETTINGS_TABLE = 'settings';
@@ -90,6 +138,9 @@ function num(row: Row, name: string): number {
   const v = row[name];
   if (typeof v !== 'number') throw new TypeError(`backup-io: column ${name} is not a number`);
   return v;
+}
+function bool(row: Row, name: string): boolean {
+  return num(row, name) === 1;
 }
 function text(row: Row, name: string): string {
   const v = row[name];
@@ -160,12 +211,18 @@ export class BackupSnapshot {
   counts(): BackupCounts {
     const db = this.#conn();
     const count = (sql: string) => Number(db.prepare(sql, { pluck: true }).get() ?? 0);
+    const rows = (table: string) => (hasTable(db, table) ? count(`SELECT count(*) FROM ${quoteIdent(table)}`) : 0);
     return {
       prekeys: count('SELECT count(*) FROM prekeys'),
       contacts: count('SELECT count(*) FROM contacts'),
       conversations: count('SELECT count(*) FROM conversations'),
       messages: count('SELECT count(*) FROM messages'),
-      settings: hasTable(db, SETTINGS_TABLE) ? count(`SELECT count(*) FROM ${quoteIdent(SETTINGS_TABLE)}`) : 0,
+      settings: rows(SETTINGS_TABLE),
+      groups: rows(GROUP_TABLES.groups),
+      groupMembers: rows(GROUP_TABLES.groupMembers),
+      groupChanges: rows(GROUP_TABLES.groupChanges),
+      groupResends: rows(GROUP_TABLES.groupResends),
+      groupEvents: rows(GROUP_TABLES.groupEvents),
     };
   }
 
@@ -211,7 +268,7 @@ export class BackupSnapshot {
       }));
   }
 
-  /** Conversations after `after` (by id), up to `limit`. Only direct ones exist so far. */
+  /** Conversations after `after` (by id), up to `limit`: direct ones and groups' (peer null). */
   conversations(after: string | null, limit: number): ConversationExportRow[] {
     const muted = this.#optional.muted ? ', muted' : '';
     return this.#conn()
@@ -219,11 +276,11 @@ export class BackupSnapshot {
       .all([after ?? '', limit])
       .map((row) => {
         const kind = text(row, 'kind');
-        if (kind !== 'direct') throw new StoreError('INVALID_ARGUMENT', `Conversations of kind ${kind} cannot be backed up by this build.`);
+        if (kind !== 'direct' && kind !== 'group') throw new StoreError('INVALID_ARGUMENT', `Conversations of kind ${kind} cannot be backed up by this build.`);
         const out: ConversationExportRow = {
           id: text(row, 'id'),
           kind,
-          peer: text(row, 'peer'),
+          peer: kind === 'group' ? null : text(row, 'peer'),
           createdAt: num(row, 'created_at'),
           updatedAt: num(row, 'updated_at'),
           unreadCount: num(row, 'unread_count'),
@@ -231,6 +288,55 @@ export class BackupSnapshot {
         if (this.#optional.muted) out.muted = num(row, 'muted') === 1;
         return out;
       });
+  }
+
+  /** Every group (a handful to a few hundred rows): our sender key (own_key) is not read. */
+  groups(): GroupExportRow[] {
+    return this.#tableRows(GROUP_TABLES.groups, 'SELECT id, conversation_id, name, version, member, created_at FROM groups ORDER BY id', (row) => ({
+      id: text(row, 'id'),
+      conversationId: text(row, 'conversation_id'),
+      name: text(row, 'name'),
+      version: num(row, 'version'),
+      member: bool(row, 'member'),
+      createdAt: num(row, 'created_at'),
+    }));
+  }
+
+  groupMembers(): GroupMemberExportRow[] {
+    return this.#tableRows(GROUP_TABLES.groupMembers, 'SELECT group_id, username, admin FROM group_members ORDER BY group_id, username', (row) => ({
+      groupId: text(row, 'group_id'),
+      username: text(row, 'username'),
+      admin: bool(row, 'admin'),
+    }));
+  }
+
+  /** The membership log of every group (a change per row; thousands at most per group). */
+  groupChanges(): GroupChangeExportRow[] {
+    const sql = 'SELECT group_id, id, version, author, body FROM group_changes ORDER BY group_id, version, author, id';
+    return this.#tableRows(GROUP_TABLES.groupChanges, sql, (row) => ({
+      groupId: text(row, 'group_id'),
+      id: text(row, 'id'),
+      version: num(row, 'version'),
+      author: text(row, 'author'),
+      body: text(row, 'body'),
+    }));
+  }
+
+  groupResends(): GroupResendExportRow[] {
+    const sql = 'SELECT group_id, username, change_id FROM group_resend ORDER BY group_id, username, change_id';
+    return this.#tableRows(GROUP_TABLES.groupResends, sql, (row) => ({ groupId: text(row, 'group_id'), username: text(row, 'username'), changeId: text(row, 'change_id') }));
+  }
+
+  /** Which messages are membership events (system lines), in message order. */
+  groupEvents(): GroupEventExportRow[] {
+    const sql = 'SELECT e.message_id, e.group_id, e.change FROM group_events e LEFT JOIN messages m ON m.id = e.message_id ORDER BY m.seq, e.message_id';
+    return this.#tableRows(GROUP_TABLES.groupEvents, sql, (row) => ({ messageId: text(row, 'message_id'), groupId: text(row, 'group_id'), change: text(row, 'change') }));
+  }
+
+  /** The rows of `sql`, mapped; none when this schema has no `table`. */
+  #tableRows<T>(table: string, sql: string, map: (row: Row) => T): T[] {
+    const db = this.#conn();
+    return hasTable(db, table) ? db.prepare(sql).all().map(map) : [];
   }
 
   /** The largest message rowid (0 without messages): the end of messageRecords' ranges. */
@@ -373,6 +479,60 @@ export class BackupBulkWriter {
     this.#conn().prepare('INSERT INTO conversations (id, kind, peer, created_at, updated_at, unread_count) VALUES (?, ?, ?, ?, ?, ?)').run(values);
   }
 
+  insertGroup(row: GroupExportRow): void {
+    // own_key NULL: the restored device makes a fresh sender key before its next group send.
+    this.#conn()
+      .prepare('INSERT INTO groups (id, conversation_id, name, version, member, own_key, created_at) VALUES (?, ?, ?, ?, ?, NULL, ?)')
+      .run([row.id, row.conversationId, row.name, row.version, row.member ? 1 : 0, row.createdAt]);
+  }
+
+  insertGroupMember(row: GroupMemberExportRow): void {
+    this.#conn().prepare('INSERT INTO group_members (group_id, username, admin) VALUES (?, ?, ?)').run([row.groupId, row.username, row.admin ? 1 : 0]);
+  }
+
+  insertGroupChange(row: GroupChangeExportRow): void {
+    this.#conn()
+      .prepare('INSERT INTO group_changes (group_id, id, version, author, body) VALUES (?, ?, ?, ?, ?)')
+      .run([row.groupId, row.id, row.version, row.author, row.body]);
+  }
+
+  insertGroupResend(row: GroupResendExportRow): void {
+    this.#conn().prepare('INSERT INTO group_resend (group_id, username, change_id) VALUES (?, ?, ?)').run([row.groupId, row.username, row.changeId]);
+  }
+
+  insertGroupEvent(row: GroupEventExportRow): void {
+    this.#conn().prepare('INSERT INTO group_events (message_id, group_id, change) VALUES (?, ?, ?)').run([row.messageId, row.groupId, row.change]);
+  }
+
+  /**
+   * What foreign keys cannot say about restored groups, as a list of problems (empty: sound):
+   * every group conversation belongs to a group, every owed change is in that group's log, and
+   * every system line is a message of its own group's conversation.
+   */
+  groupProblems(): string[] {
+    const db = this.#conn();
+    if (!hasTable(db, GROUP_TABLES.groups)) return [];
+    const count = (sql: string) => Number(db.prepare(sql, { pluck: true }).get() ?? 0);
+    const problems: string[] = [];
+    if (count("SELECT count(*) FROM conversations c WHERE c.kind = 'group' AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.conversation_id = c.id)") > 0) {
+      problems.push('a group conversation without its group');
+    }
+    if (count("SELECT count(*) FROM groups g JOIN conversations c ON c.id = g.conversation_id WHERE c.kind != 'group'") > 0) {
+      problems.push('a group on a direct conversation');
+    }
+    if (count('SELECT count(*) FROM group_resend r WHERE NOT EXISTS (SELECT 1 FROM group_changes c WHERE c.group_id = r.group_id AND c.id = r.change_id)') > 0) {
+      problems.push('an owed change missing from its log');
+    }
+    if (
+      count(
+        'SELECT count(*) FROM group_events e LEFT JOIN messages m ON m.id = e.message_id LEFT JOIN groups g ON g.id = e.group_id WHERE g.id IS NULL OR m.conversation_id IS NOT g.conversation_id',
+      ) > 0
+    ) {
+      problems.push('a system line outside its group');
+    }
+    return problems;
+  }
+
   /**
    * Inserts a message as it was (the conversation's counters are restored from its own row).
    * An incoming message whose backup carries no read time counts as read, as the migration that
@@ -418,11 +578,17 @@ export class BackupBulkWriter {
   counts(): Omit<BackupCounts, 'settings'> {
     const db = this.#conn();
     const count = (sql: string) => Number(db.prepare(sql, { pluck: true }).get() ?? 0);
+    const rows = (table: string) => (hasTable(db, table) ? count(`SELECT count(*) FROM ${quoteIdent(table)}`) : 0);
     return {
       prekeys: count('SELECT count(*) FROM prekeys'),
       contacts: count('SELECT count(*) FROM contacts'),
       conversations: count('SELECT count(*) FROM conversations'),
       messages: count('SELECT count(*) FROM messages'),
+      groups: rows(GROUP_TABLES.groups),
+      groupMembers: rows(GROUP_TABLES.groupMembers),
+      groupChanges: rows(GROUP_TABLES.groupChanges),
+      groupResends: rows(GROUP_TABLES.groupResends),
+      groupEvents: rows(GROUP_TABLES.groupEvents),
     };
   }
 
