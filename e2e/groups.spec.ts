@@ -119,6 +119,16 @@ test('a group of three: create, chat with names, remove a member, who sees what 
       console.log('groups.spec: the core does not report per-member receipts (Message.readBy) yet: read-by and group typing not checked');
     }
 
+    // Search finds group messages under the group's name, with their sender.
+    await bob.getByTestId('search-button').click();
+    await bob.getByTestId('search-input').fill('snacks');
+    const hit = bob.getByTestId('search-result');
+    await expect(hit).toHaveCount(1);
+    await expect(hit).toContainText(GROUP);
+    await expect(hit.getByTestId('search-snippet')).toContainText('carol: Then I bring the snacks');
+    await bob.getByTestId('search-close').click();
+    await expect(bob.getByTestId('search-panel')).toHaveCount(0);
+
     // The list says whose the last message is.
     await expect(groupConversation(alice, GROUP).getByTestId('conversation-preview')).toContainText('carol: Then I bring the snacks');
     await shoot(alice, 'groups-chat');

@@ -344,6 +344,7 @@ export function MainScreen({
   const refreshList = useCallback(() => void refreshConversations(), [refreshConversations]);
 
   const typingIds = new Set(typing.map((s) => s.conversationId));
+  const groupNames = new Map((conversations ?? []).filter((c) => c.kind === 'group').map((c) => [c.id, conversationName(c)]));
   const typingByConversation = new Map<string, string[]>();
   for (const s of typing) typingByConversation.set(s.conversationId, [...(typingByConversation.get(s.conversationId) ?? []), s.peer]);
   const typingNames = selected ? (typingByConversation.get(selected.id) ?? []) : [];
@@ -360,6 +361,7 @@ export function MainScreen({
       onQuery={setSearchQuery}
       inputRef={searchInput}
       openedMessageId={jump && selectedId ? jump.messageId : null}
+      groupNames={groupNames}
       onOpen={openSearchHit}
       onClose={closeSearch}
     />

@@ -14,6 +14,7 @@ export function SearchPanel({
   onQuery,
   inputRef,
   openedMessageId,
+  groupNames,
   onOpen,
   onClose,
 }: {
@@ -23,6 +24,8 @@ export function SearchPanel({
   inputRef: RefObject<HTMLInputElement | null>;
   /** the result last opened, marked in the list */
   openedMessageId: string | null;
+  /** group conversations' names by conversation id (a group's hit has no peer) */
+  groupNames?: ReadonlyMap<string, string>;
   onOpen: (hit: SearchResult) => void;
   onClose: () => void;
 }) {
@@ -148,44 +151,52 @@ export function SearchPanel({
         hidden={!showResults}
       >
         {showResults
-          ? results.map((hit, i) => (
-              <li
-                key={`${hit.conversationId}:${hit.messageId}`}
-                id={optionId(i)}
-                role="option"
-                aria-selected={i === active}
-                className={[
-                  'result',
-                  i === active ? 'result--active' : '',
-                  hit.messageId === openedMessageId ? 'result--opened' : '',
-                ]
-                  .filter(Boolean)
-                  .join(' ')}
-                data-testid="search-result"
-                data-message-id={hit.messageId}
-                data-conversation-id={hit.conversationId}
-                data-peer={hit.peer}
-                onMouseMove={() => {
-                  if (i !== active) setActive(i);
-                }}
-                onMouseDown={(e) => e.preventDefault() /* keep focus in the search box */}
-                onClick={() => onOpen(hit)}
-              >
-                <Avatar name={hit.peer} size="sm" />
-                <span className="result__body">
-                  <span className="result__top">
-                    <span className="result__peer">{hit.peer}</span>
-                    <time className="result__time" dateTime={new Date(hit.sentAt).toISOString()} title={formatFullTime(hit.sentAt)}>
-                      {formatListTime(hit.sentAt)}
-                    </time>
+          ? results.map((hit, i) => {
+              const groupName = groupNames?.get(hit.conversationId);
+              const title = groupName ?? hit.peer;
+              return (
+                <li
+                  key={`${hit.conversationId}:${hit.messageId}`}
+                  id={optionId(i)}
+                  role="option"
+                  aria-selected={i === active}
+                  className={[
+                    'result',
+                    i === active ? 'result--active' : '',
+                    hit.messageId === openedMessageId ? 'result--opened' : '',
+                  ]
+                    .filter(Boolean)
+                    .join(' ')}
+                  data-testid="search-result"
+                  data-message-id={hit.messageId}
+                  data-conversation-id={hit.conversationId}
+                  data-peer={hit.peer}
+                  onMouseMove={() => {
+                    if (i !== active) setActive(i);
+                  }}
+                  onMouseDown={(e) => e.preventDefault() /* keep focus in the search box */}
+                  onClick={() => onOpen(hit)}
+                >
+                  <Avatar name={title} size="sm" group={groupName !== undefined} />
+                  <span className="result__body">
+                    <span className="result__top">
+                      <span className="result__peer">{title}</span>
+                      <time className="result__time" dateTime={new Date(hit.sentAt).toISOString()} title={formatFullTime(hit.sentAt)}>
+                        {formatListTime(hit.sentAt)}
+                      </time>
+                    </span>
+                    <span className="result__snippet" data-testid="search-snippet" dir="auto">
+                      {hit.outgoing ? (
+                        <span className="result__you">{t('sidebar.you')}</span>
+                      ) : groupName !== undefined ? (
+                        <span className="result__you">{t('group.preview', { name: hit.sender, text: '' })}</span>
+                      ) : null}
+                      <Snippet text={hit.snippet.text} highlights={hit.snippet.highlights} />
+                    </span>
                   </span>
-                  <span className="result__snippet" data-testid="search-snippet" dir="auto">
-                    {hit.outgoing ? <span className="result__you">{t('sidebar.you')}</span> : null}
-                    <Snippet text={hit.snippet.text} highlights={hit.snippet.highlights} />
-                  </span>
-                </span>
-              </li>
-            ))
+                </li>
+              );
+            })
           : null}
       </ul>
     </div>
