@@ -94,6 +94,8 @@ const TEXT_PAIRS: Array<[string, string[]]> = [
   ['--danger', ['--bg-sidebar']],
   ['--danger', ['--bg-elevated']],
   ['--danger', ['--danger-bg']],
+  // a group's remove/leave confirmation (groups.css .confirm)
+  ['--text', ['--danger-bg']],
   ['--mark-text', ['--mark-bg']],
   ['--warning-text', ['--warning-bg']],
   ['--online-text', ['--bg-elevated']],

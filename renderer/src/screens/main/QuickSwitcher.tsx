@@ -75,7 +75,7 @@ export function QuickSwitcher({
                 onMouseEnter={() => setActive(i)}
                 onClick={() => onOpen(c.id)}
               >
-                <Avatar name={name} size="sm" />
+                <Avatar name={name} size="sm" group={c.kind === 'group'} />
                 <span className="switcher__name">{name}</span>
                 {c.unreadCount > 0 ? <span className="switcher__unread">{tp('unread', c.unreadCount)}</span> : null}
               </li>
