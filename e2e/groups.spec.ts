@@ -93,31 +93,18 @@ test('a group of three: create, chat with names, remove a member, who sees what 
         }
       }
     }
-    // Per-member receipts and typing, once the core reports them (Message.readBy on our group
-    // messages; one TypingState per member typing).
-    const perMember = await alice.evaluate(async () => {
-      for (const c of await window.refuge.conversations.list({})) {
-        if (c.kind !== 'group') continue;
-        const page = await window.refuge.messages.list({ conversationId: c.id, limit: 50 });
-        return page.messages.some((m) => m.outgoing && !m.system && 'readBy' in m);
-      }
-      return false;
-    });
-    if (perMember) {
-      // Bob and Carol have the group open: Alice's first message is read by both.
-      const status = bubble(alice, 'Who brings the tent?').getByTestId('message-status');
-      await expect(status).toHaveAttribute('data-read-by', /bob/);
-      await expect(status).toHaveAttribute('data-read-by', /carol/);
-      await expect(status).toHaveAttribute('title', /Read by/);
-      await bob.getByTestId('composer').pressSequentially('Maybe', { delay: 20 });
-      await expect(alice.getByTestId('typing-indicator')).toHaveText('bob is typing…');
-      await expect(carol.getByTestId('typing-indicator')).toHaveText('bob is typing…');
-      await expect(groupConversation(alice, GROUP).getByTestId('conversation-typing')).toHaveText('bob is typing…');
-      await bob.getByTestId('composer').fill('');
-      await expect(alice.getByTestId('typing-indicator')).toHaveCount(0);
-    } else {
-      console.log('groups.spec: the core does not report per-member receipts (Message.readBy) yet: read-by and group typing not checked');
-    }
+    // Per-member receipts and typing: Bob and Carol have the group open, so Alice's first message
+    // is read by both; Bob types and the others see his name.
+    const status = bubble(alice, 'Who brings the tent?').getByTestId('message-status');
+    await expect(status).toHaveAttribute('data-read-by', /bob/);
+    await expect(status).toHaveAttribute('data-read-by', /carol/);
+    await expect(status).toHaveAttribute('title', /Read by/);
+    await bob.getByTestId('composer').pressSequentially('Maybe', { delay: 20 });
+    await expect(alice.getByTestId('typing-indicator')).toHaveText('bob is typing…');
+    await expect(carol.getByTestId('typing-indicator')).toHaveText('bob is typing…');
+    await expect(groupConversation(alice, GROUP).getByTestId('conversation-typing')).toHaveText('bob is typing…');
+    await bob.getByTestId('composer').fill('');
+    await expect(alice.getByTestId('typing-indicator')).toHaveCount(0);
 
     // Search finds group messages under the group's name, with their sender.
     await bob.getByTestId('search-button').click();

@@ -40,12 +40,6 @@ type LoadedWindow = {
 const EMPTY: LoadedWindow = { messages: [], hasBefore: false, hasAfter: false };
 
 let localIds = 0;
-
-/** The members who read one of our group messages, if the core says (Message.readBy, once per-member receipts exist). */
-function readByOf(m: Message): string[] | undefined {
-  const value: unknown = (m as Message & { readBy?: unknown }).readBy;
-  return Array.isArray(value) ? value.filter((n): n is string => typeof n === 'string') : undefined;
-}
 let scrollTokens = 0;
 
 export function ChatView({
@@ -386,7 +380,7 @@ export function ChatView({
         replyTo: m.replyTo ?? null,
         system: m.system,
         // who read it: like 'read', shown only while our own read receipts are on
-        readBy: m.outgoing && showRead ? readByOf(m) : undefined,
+        readBy: m.outgoing && showRead ? m.readBy : undefined,
       })),
       // messages being sent belong at the newest end, shown once the window reaches it
       ...(win.hasAfter ? [] : pending),

@@ -17,7 +17,7 @@ export type BubbleMessage = {
   replyTo?: ReplyRef | null;
   /** set on messages that never reached the core (the send call failed): the reason, and a retry */
   localError?: string;
-  /** our group messages: the members who read it (only once the core reports per-member receipts) */
+  /** our group messages: the members who read it (Message.readBy; absent while our read receipts are off) */
   readBy?: readonly string[];
 };
 

@@ -62,8 +62,8 @@ export function typingText(names: readonly string[]): string {
 }
 
 /**
- * "Read by alice, bob" for one of our group messages, or null. `readBy` comes from the core only
- * once per-member receipts exist (Message.readBy); anything but a list of names is ignored.
+ * "Read by alice, bob" for one of our group messages, or null (nobody yet, or not a group
+ * message). `readBy` is Message.readBy; anything but a list of names is ignored.
  */
 export function readByText(readBy: unknown): string | null {
   if (!Array.isArray(readBy)) return null;
