@@ -473,20 +473,41 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     }
   }
 
+  /** The seqs `conn` pushed for those of `ids` it still has in flight. */
+  function seqsOf(conn: Conn, ids: readonly string[]): Map<string, number> {
+    const seqs = new Map<string, number>();
+    for (const id of ids) {
+      const seq = conn.inflight.get(id);
+      if (seq !== undefined) seqs.set(id, seq);
+    }
+    return seqs;
+  }
+
+  /** Acked ids leave the window of every socket of the device; returns what `conn` had in flight of them. */
+  function releaseAcked(conn: Conn, ids: readonly string[]): Map<string, number> {
+    const released = seqsOf(conn, ids);
+    for (const other of online.get(conn.deviceKey) ?? []) {
+      for (const id of ids) other.inflight.delete(id);
+      other.progressed = true;
+      // another socket of this device acked: what it still holds in memory may be gone from storage
+      if (other !== conn && other.live.length > 0) dropLive(other);
+      schedulePump(other);
+    }
+    return released;
+  }
+
   /**
    * An ack that failed in storage: those envelopes are still in the mailbox. Take them out of the
    * window and move the cursor back before them, so they are pushed again (the client acks again;
    * it deduplicates by id) instead of sitting in flight until the socket closes.
    */
-  function redeliver(conn: Conn, ids: readonly string[]): void {
+  function redeliver(conn: Conn, pushed: ReadonlyMap<string, number>): void {
+    if (pushed.size === 0 || conn.closed) return;
     let lowest = Number.POSITIVE_INFINITY;
-    for (const id of ids) {
-      const seq = conn.inflight.get(id);
-      if (seq === undefined) continue;
+    for (const [id, seq] of pushed) {
       conn.inflight.delete(id);
       lowest = Math.min(lowest, seq);
     }
-    if (lowest === Number.POSITIVE_INFINITY) return;
     conn.cursor = Math.min(conn.cursor, lowest - 1);
     dropLive(conn);
     setTimeout(() => schedulePump(conn), ACK_RETRY_DELAY_MS).unref();
@@ -715,21 +736,19 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
 
     async 'envelopes.ack'(conn, req) {
       const device = conn.device as DeviceAddress;
+      // Reading from a cursor, the pump never reads these again, so the window may move on before
+      // the delete commits; if the delete fails they are pushed again (redeliver).
+      const early = ordered ? releaseAcked(conn, req.ids) : undefined;
       let deleted: number;
       try {
         deleted = await storage.ackEnvelopes(device, req.ids);
       } catch (e) {
-        redeliver(conn, req.ids);
+        if (early) redeliver(conn, early);
+        else redeliver(conn, seqsOf(conn, req.ids));
         throw e;
       }
       metrics.envelopesDelivered += deleted;
-      for (const other of online.get(conn.deviceKey) ?? []) {
-        for (const id of req.ids) other.inflight.delete(id);
-        other.progressed = true;
-        // another socket of this device acked: what it still holds in memory may be gone from storage
-        if (other !== conn && other.live.length > 0) dropLive(other);
-        schedulePump(other);
-      }
+      if (!early) releaseAcked(conn, req.ids);
       return { deleted };
     },
 
