@@ -47,9 +47,10 @@ if (!only || only === 'electron') {
     packages: 'external',
     logLevel: 'warning',
   });
-  // The Argon2id worker is loaded by URL relative to the bundle.
+  // The Argon2id and backup-sealing workers are loaded by URL relative to the bundle.
   await mkdir(path.join(root, 'dist/electron'), { recursive: true });
   await copyFile(path.join(root, 'main/core/vault/argon2-worker.mjs'), path.join(root, 'dist/electron/argon2-worker.mjs'));
+  await copyFile(path.join(root, 'main/core/backup/seal-worker.mjs'), path.join(root, 'dist/electron/seal-worker.mjs'));
   // The tray icon (electron-builder packs dist/, not build/).
   await copyFile(path.join(root, 'build/icon.png'), path.join(root, 'dist/electron/icon.png'));
 }

@@ -172,8 +172,8 @@ async function writeRecords(snapshot: BackupSnapshot, writer: BackupWriter, opti
     options.check?.();
     const to = from + span;
     const page = snapshot.messageRecords(from, to);
-    writer.write(page.bytes);
     const bytes = page.bytes.length;
+    writer.writeOwned(page.bytes); // the page's buffer goes to the sealing worker as is
     written.messages += page.count;
     await writer.flush();
     options.onProgress?.({ messages: written.messages, totalMessages: total, bytes: writer.bytesWritten });

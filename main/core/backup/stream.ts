@@ -1,10 +1,12 @@
 // The encrypted body: crypto_secretstream_xchacha20poly1305 over fixed 64 KiB chunks.
 // Writer: bytes go into one chunk buffer; a full chunk is sealed as soon as more bytes follow,
-// and the last one is zero-padded and sealed with TAG_FINAL. Sealed chunks are written in
-// batches with at most one write in flight, so encryption overlaps the disk.
+// and the last one is zero-padded and sealed with TAG_FINAL. Cutting and sealing run in a worker
+// thread (seal-worker.mjs), so reading the profile overlaps encryption; sealed chunks come back in
+// order and are written in batches with at most one write in flight, so both overlap the disk.
 // Reader: reads whole sealed chunks, authenticates each (the header is the first one's
 // additional data), and insists on TAG_FINAL at the very end of the file.
 import type { FileHandle } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import sodium from 'libsodium-wrappers-sumo';
 import { BackupError, ioError } from './errors.js';
 import {
@@ -27,6 +29,11 @@ type StreamState = ReturnType<typeof sodium.crypto_secretstream_xchacha20poly130
 
 /** Sealed bytes gathered before a write is started. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/** Plaintext handed to the sealing worker and not sealed yet, at most, once flush() returns. */
+const MAX_PENDING_BYTES = 3 * 1024 * 1024;
+/** Small writes (record lines) are gathered into one message to the worker of about this size. */
+const STAGE_BYTES = 256 * 1024;
+const SEAL_WORKER_URL = new URL('./seal-worker.mjs', import.meta.url);
 /** Sealed chunks read per read() call. */
 const READ_BATCH_CHUNKS = 16;
 
@@ -37,15 +44,122 @@ export interface WriterOptions {
 }
 
 /**
- * Writes a backup to an open file handle (positioned at 0). Use `write`/`writeText` (sync),
- * `flush()` now and then (async: starts writing what is sealed), and `finish()` once.
+ * The sealing worker of one export (seal-worker.mjs): plaintext goes in (transferred) in order,
+ * sealed chunks come back in the same order through `onSealed`.
+ */
+class StreamSealer {
+  readonly #worker: Worker;
+  readonly #onSealed: (sealed: Uint8Array[]) => void;
+  #ready: ((header: Uint8Array) => void) | null = null;
+  #ended: (() => void) | null = null;
+  #pendingBytes = 0;
+  #failure: BackupError | null = null;
+  readonly #failed: Promise<never>;
+  #rejectFailed: (error: BackupError) => void = () => undefined;
+  #wake: (() => void) | null = null;
+  #closed = false;
+
+  /** Starts the worker (it loads libsodium while the caller derives the key). */
+  constructor(onSealed: (sealed: Uint8Array[]) => void) {
+    this.#onSealed = onSealed;
+    this.#failed = new Promise<never>((_, reject) => {
+      this.#rejectFailed = reject;
+    });
+    this.#failed.catch(() => undefined); // observed through init(), drain() and end()
+    this.#worker = new Worker(SEAL_WORKER_URL);
+    this.#worker.on('message', (reply: unknown) => this.#receive(reply));
+    // The worker's own error could describe its inputs in theory; keep it out of ours.
+    this.#worker.on('error', () => this.#fail());
+    this.#worker.on('exit', () => this.#fail());
+  }
+
+  /** Hands the stream key to the worker (a copy; the caller wipes its own); returns the secretstream header. */
+  init(streamKey: Uint8Array): Promise<Uint8Array> {
+    const key = new Uint8Array(streamKey);
+    const header = new Promise<Uint8Array>((resolve) => {
+      this.#ready = resolve;
+    });
+    this.#worker.postMessage({ type: 'init', key, chunkBytes: CHUNK_BYTES }, [key.buffer]);
+    return Promise.race([header, this.#failed]);
+  }
+
+  /** The additional data of the first chunk. */
+  start(ad: Uint8Array): void {
+    this.#worker.postMessage({ type: 'start', ad });
+  }
+
+  /** Appends plaintext. `bytes` is transferred: the caller must not use it again. */
+  write(bytes: Uint8Array<ArrayBuffer>): void {
+    if (this.#failure) throw this.#failure;
+    this.#pendingBytes += bytes.length;
+    this.#worker.postMessage({ type: 'write', bytes }, [bytes.buffer]);
+  }
+
+  /** Waits until at most `max` bytes are waiting in the worker; throws if it failed. */
+  async drain(max: number): Promise<void> {
+    while (this.#pendingBytes > max && !this.#failure) {
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+    if (this.#failure) throw this.#failure;
+  }
+
+  /** Seals the final chunk; resolves once every sealed chunk came back. */
+  end(): Promise<void> {
+    const ended = new Promise<void>((resolve) => {
+      this.#ended = resolve;
+    });
+    this.#worker.postMessage({ type: 'end' });
+    return Promise.race([ended, this.#failed]);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#worker.terminate();
+  }
+
+  #receive(reply: unknown): void {
+    if (typeof reply !== 'object' || reply === null) return this.#fail();
+    const r = reply as { type?: unknown; header?: unknown; sealed?: unknown; consumed?: unknown; final?: unknown };
+    if (r.type === 'ready' && r.header instanceof Uint8Array && this.#ready) {
+      this.#ready(r.header);
+      this.#ready = null;
+      return;
+    }
+    const sealed = Array.isArray(r.sealed) ? r.sealed.filter((c): c is Uint8Array => c instanceof Uint8Array && c.length === SEALED_CHUNK_BYTES) : null;
+    if (r.type !== 'sealed' || !sealed || sealed.length !== (r.sealed as unknown[]).length || typeof r.consumed !== 'number') return this.#fail();
+    this.#pendingBytes -= r.consumed;
+    if (sealed.length > 0) this.#onSealed(sealed);
+    if (r.final === true) this.#ended?.();
+    this.#wakeUp();
+  }
+
+  #fail(): void {
+    if (this.#closed || this.#failure) return;
+    this.#failure = new BackupError('IO', 'The backup could not be encrypted (the encryption worker stopped).');
+    this.#rejectFailed(this.#failure);
+    this.#wakeUp();
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+}
+
+/**
+ * Writes a backup to an open file handle (positioned at 0). Use `write`/`writeText`/`writeOwned`
+ * (sync), `flush()` now and then (async: lets the sealing worker catch up and starts writing what
+ * is sealed), `end()` once, then `sync()`; `settle()` after a failure.
  */
 export class BackupWriter {
   readonly #handle: FileHandle;
-  readonly #state: StreamState;
-  #header: Uint8Array | null;
-  readonly #chunk = new Uint8Array(CHUNK_BYTES);
-  #used = 0;
+  readonly #sealer: StreamSealer;
+  #stage: Uint8Array<ArrayBuffer> = new Uint8Array(STAGE_BYTES);
+  #staged = 0;
   #sealed: Uint8Array[] = [];
   #sealedBytes = 0;
   #inflight: Promise<unknown> | null = null;
@@ -53,24 +167,34 @@ export class BackupWriter {
   #finished = false;
   readonly #encoder = new TextEncoder();
 
-  private constructor(handle: FileHandle, state: StreamState, header: Uint8Array) {
+  private constructor(handle: FileHandle, sealer: StreamSealer, header: Uint8Array) {
     this.#handle = handle;
-    this.#state = state;
-    this.#header = header;
-    this.#queue(header);
+    this.#sealer = sealer;
+    this.#queue([header]);
+    sealer.start(header);
   }
 
-  /** Derives the key (Argon2id, in a worker) and queues the header. */
+  /** Starts the sealing worker, derives the key (Argon2id, in another worker) meanwhile, and queues the header. */
   static async create(handle: FileHandle, options: WriterOptions): Promise<BackupWriter> {
     await sodium.ready;
-    const salt = sodium.randombytes_buf(SALT_BYTES);
-    const keys = await deriveBackupKeys(options.passphrase, salt, options.params, options.kdf);
+    let writer: BackupWriter | null = null;
+    const sealer = new StreamSealer((sealed) => {
+      if (writer) writer.#queue(sealed);
+    });
     try {
-      const { state, header: streamHeader } = sodium.crypto_secretstream_xchacha20poly1305_init_push(keys.streamKey);
-      const header = encodeHeader({ version: FORMAT_VERSION, params: options.params, salt, streamHeader }, keys.checkKey);
-      return new BackupWriter(handle, state, header);
-    } finally {
-      wipeKeys(keys);
+      const salt = sodium.randombytes_buf(SALT_BYTES);
+      const keys = await deriveBackupKeys(options.passphrase, salt, options.params, options.kdf);
+      try {
+        const streamHeader = await sealer.init(keys.streamKey);
+        const header = encodeHeader({ version: FORMAT_VERSION, params: options.params, salt, streamHeader }, keys.checkKey);
+        writer = new BackupWriter(handle, sealer, header);
+        return writer;
+      } finally {
+        wipeKeys(keys);
+      }
+    } catch (error) {
+      await sealer.close();
+      throw error;
     }
   }
 
@@ -79,32 +203,42 @@ export class BackupWriter {
     return this.#written;
   }
 
-  /** Appends bytes to the plaintext stream. */
+  /** Appends bytes to the plaintext stream (copied). */
   write(bytes: Uint8Array): void {
-    let offset = 0;
-    while (offset < bytes.length) {
-      if (this.#used === CHUNK_BYTES) this.#seal(sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
-      const n = Math.min(CHUNK_BYTES - this.#used, bytes.length - offset);
-      this.#chunk.set(bytes.subarray(offset, offset + n), this.#used);
-      this.#used += n;
-      offset += n;
+    if (bytes.length > STAGE_BYTES / 2) {
+      this.writeOwned(new Uint8Array(bytes));
+      return;
     }
+    if (this.#staged + bytes.length > STAGE_BYTES) this.#post();
+    this.#stage.set(bytes, this.#staged);
+    this.#staged += bytes.length;
+  }
+
+  /** Appends bytes the caller gives up (handed to the worker without a copy when they fill their buffer). */
+  writeOwned(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.#post();
+    const buffer = bytes.buffer;
+    const whole = buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength;
+    this.#sealer.write(whole ? new Uint8Array(buffer) : new Uint8Array(bytes));
   }
 
   /** Appends a string as UTF-8. */
   writeText(text: string): void {
     if (text.length === 0) return;
-    if (this.#used === CHUNK_BYTES) this.#seal(sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
     // A UTF-16 code unit is at most 3 UTF-8 bytes: if that fits, encode in place.
-    if (text.length * 3 <= CHUNK_BYTES - this.#used) {
-      this.#used += this.#encoder.encodeInto(text, this.#chunk.subarray(this.#used)).written;
+    if (text.length * 3 > STAGE_BYTES - this.#staged) this.#post();
+    if (text.length * 3 <= STAGE_BYTES) {
+      this.#staged += this.#encoder.encodeInto(text, this.#stage.subarray(this.#staged)).written;
       return;
     }
-    this.write(this.#encoder.encode(text));
+    this.writeOwned(this.#encoder.encode(text));
   }
 
-  /** Starts writing sealed chunks once a batch has gathered; waits for the previous write. */
+  /** Lets the sealing worker catch up, then starts writing sealed chunks once a batch has gathered. */
   async flush(force = false): Promise<void> {
+    this.#post();
+    await this.#sealer.drain(force ? 0 : MAX_PENDING_BYTES);
     if (this.#sealedBytes === 0 || (!force && this.#sealedBytes < WRITE_BATCH_BYTES)) return;
     const batch = this.#sealed;
     this.#sealed = [];
@@ -113,16 +247,15 @@ export class BackupWriter {
     this.#inflight = this.#writeAll(batch);
   }
 
-  /** Pads and seals the final chunk (TAG_FINAL) and writes everything (see also sync()). */
+  /** Pads and seals the final chunk (TAG_FINAL), writes everything and stops the worker (see also sync()). */
   async end(): Promise<void> {
     if (this.#finished) throw new BackupError('INVALID_ARGUMENT');
     this.#finished = true;
-    this.#chunk.fill(0, this.#used);
-    this.#used = CHUNK_BYTES;
-    this.#seal(sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL);
-    this.#chunk.fill(0);
+    this.#post();
+    await this.#sealer.end();
     await this.flush(true);
     await this.#inflight;
+    await this.#sealer.close();
   }
 
   /** fsync: the file is on disk before it is moved into place. */
@@ -140,22 +273,29 @@ export class BackupWriter {
     await this.sync();
   }
 
-  /** Waits for a write in flight (after a failure or cancel, before the file is removed). */
+  /** Stops the worker and waits for a write in flight (after a failure or cancel, before the file is removed). */
   async settle(): Promise<void> {
-    this.#chunk.fill(0);
+    this.#stage.fill(0);
+    await this.#sealer.close();
     await this.#inflight?.catch(() => undefined);
   }
 
-  #seal(tag: number): void {
-    const ad = this.#header; // the header is the additional data of the first chunk only
-    this.#header = null;
-    this.#queue(sodium.crypto_secretstream_xchacha20poly1305_push(this.#state, this.#chunk, ad, tag));
-    this.#used = 0;
+  /** Hands the staged bytes to the worker (the stage buffer goes with them; a new one replaces it). */
+  #post(): void {
+    if (this.#staged === 0) return;
+    const full = this.#staged === STAGE_BYTES;
+    const bytes = full ? this.#stage : this.#stage.slice(0, this.#staged);
+    if (full) this.#stage = new Uint8Array(STAGE_BYTES);
+    else this.#stage.fill(0, 0, this.#staged);
+    this.#staged = 0;
+    this.#sealer.write(bytes);
   }
 
-  #queue(bytes: Uint8Array): void {
-    this.#sealed.push(bytes);
-    this.#sealedBytes += bytes.length;
+  #queue(chunks: Uint8Array[]): void {
+    for (const c of chunks) {
+      this.#sealed.push(c);
+      this.#sealedBytes += c.length;
+    }
   }
 
   async #writeAll(batch: Uint8Array[]): Promise<void> {

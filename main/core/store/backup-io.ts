@@ -354,13 +354,18 @@ export class BackupSnapshot {
    */
   messageRecords(fromSeq: number, toSeq: number): { bytes: Uint8Array; count: number } {
     const extra = `${this.#optional.replyTo ? ", 'replyTo', reply_to" : ''}${this.#optional.readAt ? ", 'readAt', read_at" : ''}`;
+    // The rows come from a rowid range in rowid order (a co-routine, no sort): an ORDER BY inside
+    // group_concat would sort every page through a temp b-tree, about a third of the export's time.
+    // json('true') has constant arguments, so SQLite evaluates it once per statement, not per row.
     const row = this.#conn()
       .prepare(
-        `SELECT count(*) AS n, CAST(group_concat(json_object('type', 'message',
-           'id', id, 'conversationId', conversation_id, 'sender', sender,
-           'outgoing', json(CASE outgoing WHEN 1 THEN 'true' ELSE 'false' END),
-           'text', text, 'sentAt', sent_at, 'receivedAt', received_at, 'status', status${extra}) || char(10), '' ORDER BY seq) AS BLOB) AS j
-         FROM messages WHERE seq >= ? AND seq < ?`,
+        `SELECT count(*) AS n, CAST(group_concat(line, '') AS BLOB) AS j FROM (
+           SELECT json_object('type', 'message',
+             'id', id, 'conversationId', conversation_id, 'sender', sender,
+             'outgoing', CASE outgoing WHEN 1 THEN json('true') ELSE json('false') END,
+             'text', text, 'sentAt', sent_at, 'receivedAt', received_at, 'status', status${extra}) || char(10) AS line
+           FROM messages WHERE seq >= ? AND seq < ? ORDER BY seq
+         )`,
       )
       .get([fromSeq, toSeq]);
     const count = row ? num(row, 'n') : 0;
