@@ -7,6 +7,7 @@ import { findPlaintext } from '../../../e2e/support/plaintext.js';
 import { toBase64url } from '../../../shared/encoding/base64url.js';
 import { openStore, PREKEY_KINDS, type Store } from '../store/index.js';
 import { getGroup, groupEvents, listGroupChanges, listGroupMembers, listGroups, listResends } from '../store/groups.js';
+import { groupReaders } from '../store/group-receipts.js';
 import { unlockVault } from '../vault/index.js';
 import { exportBackup, importBackup, BackupError, CHUNK_BYTES, HEADER_BYTES, RESTORE_MARKER, SEALED_CHUNK_BYTES } from './index.js';
 import { byteRunsIn, fingerprint, makeSourceProfile, protector, tempRoot, TEST_PARAMS, type SourceProfile } from './test-support.js';
@@ -52,6 +53,7 @@ function dump(store: Store) {
     muted: db.prepare('SELECT id, muted FROM conversations ORDER BY id').all(),
     replies: db.prepare('SELECT id, reply_to, read_at FROM messages ORDER BY seq').all(),
     settings: db.prepare('SELECT key, value FROM settings ORDER BY key').all(),
+    groupReceipts: db.prepare('SELECT message_id, username, delivered_at, read_at FROM group_receipts ORDER BY message_id, username').all(),
   };
   // Groups as the group service reads them (our sender key aside: compared separately).
   const groups = listGroups(store).map(({ ownKey: _ownKey, ...g }) => ({
@@ -60,6 +62,7 @@ function dump(store: Store) {
     log: listGroupChanges(store, g.id),
     owed: [...listResends(store, g.id)],
     systemLines: [...groupEvents(store, messages.flat().map((m) => m.id))].sort(),
+    readBy: Object.fromEntries(groupReaders(store, messages.flat().map((m) => m.id))),
   }));
   return { account: account && { ...account, identity: toBase64url(account.identity) }, prekeys, contacts, conversations, messages, extras, groups };
 }
@@ -124,6 +127,12 @@ describe('backup export and restore', () => {
     expect(original.groups[0]?.log).toHaveLength(3);
     expect(original.groups[0]?.systemLines).toHaveLength(3);
     expect(original.groups[0]?.owed).toHaveLength(1);
+    // who each of our group messages went to, who has it and who read it (Message.readBy)
+    expect(original.groups[0]?.readBy).toEqual({ 'g-2': ['bob'] });
+    expect(original.extras.groupReceipts).toEqual([
+      { message_id: 'g-2', username: 'bob', delivered_at: 1_700_000_904_500, read_at: 1_700_000_904_500 },
+      { message_id: 'g-2', username: 'carol.k', delivered_at: 1_700_000_904_600, read_at: null },
+    ]);
     expect(original.conversations.filter((c) => c.kind === 'group').map((c) => c.id)).toEqual([source.group.conversationId]);
 
     // No sender key came along: ours starts afresh, the others' arrive again with their next message.

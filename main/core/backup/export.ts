@@ -186,6 +186,10 @@ async function writeRecords(snapshot: BackupSnapshot, writer: BackupWriter, opti
     line({ type: 'group-event', messageId: e.messageId, groupId: e.groupId, change: e.change });
     written.groupEvents++;
   }
+  for (const r of snapshot.groupReceipts()) {
+    line({ type: 'group-receipt', messageId: r.messageId, username: r.username, deliveredAt: r.deliveredAt, readAt: r.readAt });
+    written.groupReceipts++;
+  }
   for (const values of snapshot.settings()) {
     line({ type: 'setting', values });
     written.settings++;

@@ -252,6 +252,11 @@ class Restorer {
         this.counts.groupEvents++;
         break;
       }
+      case 'group-receipt':
+        if (record.readAt !== null && record.deliveredAt === null) throw corrupt();
+        w.insertGroupReceipt({ messageId: record.messageId, username: record.username, deliveredAt: record.deliveredAt, readAt: record.readAt });
+        this.counts.groupReceipts++;
+        break;
       case 'message':
         w.insertMessage({
           id: record.id,

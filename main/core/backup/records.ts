@@ -1,6 +1,6 @@
 // What a backup holds: newline-delimited JSON records inside the encrypted stream, in a fixed
 // order (backup, account, prekey*, contact*, conversation*, group*, group-member*, group-change*,
-// group-resend*, message*, group-event*, setting*, end), then zero padding to the end of the
+// group-resend*, message*, group-event*, group-receipt*, setting*, end), then zero padding to the end of the
 // final chunk. Every record is validated with zod on import.
 // Ratchet sessions are never part of a backup: restoring one would reuse message keys. For the
 // same reason no sender key is either: not our own chain (a restored device starts a fresh one)
@@ -30,13 +30,15 @@ export const CountsSchema = z
     groupChanges: count.default(0),
     groupResends: count.default(0),
     groupEvents: count.default(0),
+    /** schema 6+ (absent before: 0) */
+    groupReceipts: count.default(0),
   })
   .strict();
 export type Counts = z.output<typeof CountsSchema>;
-export const COUNT_NAMES = ['prekeys', 'contacts', 'conversations', 'messages', 'settings', 'groups', 'groupMembers', 'groupChanges', 'groupResends', 'groupEvents'] as const satisfies readonly (keyof Counts)[];
+export const COUNT_NAMES = ['prekeys', 'contacts', 'conversations', 'messages', 'settings', 'groups', 'groupMembers', 'groupChanges', 'groupResends', 'groupEvents', 'groupReceipts'] as const satisfies readonly (keyof Counts)[];
 
 export function zeroCounts(): Counts {
-  return { prekeys: 0, contacts: 0, conversations: 0, messages: 0, settings: 0, groups: 0, groupMembers: 0, groupChanges: 0, groupResends: 0, groupEvents: 0 };
+  return { prekeys: 0, contacts: 0, conversations: 0, messages: 0, settings: 0, groups: 0, groupMembers: 0, groupChanges: 0, groupResends: 0, groupEvents: 0, groupReceipts: 0 };
 }
 
 export function sameCounts(a: Counts, b: Counts): boolean {
@@ -156,6 +158,14 @@ export const GroupEventRecord = z
   .object({ type: z.literal('group-event'), messageId: z.string().min(1).max(64), groupId: GroupIdSchema, change: ChangeText })
   .strict();
 
+/**
+ * Who one of our outgoing group messages (restored before it) was sent to, and when that member's
+ * delivery / read receipt came (store/group-receipts.ts). A read without a delivery is CORRUPT.
+ */
+export const GroupReceiptRecord = z
+  .object({ type: z.literal('group-receipt'), messageId: z.string().min(1).max(64), username: Username, deliveredAt: int.nullable(), readAt: int.nullable() })
+  .strict();
+
 /** Parses a stored change (JSON text) with the group log's own schema; null if it is not one. */
 export function parseChangeText(body: string): GroupChange | null {
   let value: unknown;
@@ -187,6 +197,7 @@ export const RecordSchema = z.discriminatedUnion('type', [
   GroupResendRecord,
   MessageRecord,
   GroupEventRecord,
+  GroupReceiptRecord,
   SettingRecord,
   EndRecord,
 ]);
@@ -206,6 +217,7 @@ export const RECORD_ORDER: readonly RecordType[] = [
   'group-resend',
   'message',
   'group-event',
+  'group-receipt',
   'setting',
   'end',
 ];

@@ -270,7 +270,7 @@ describe('restoring a bad backup changes nothing', () => {
     const at = (type: string) => records.findIndex((r) => r['type'] === type);
     const edit = (index: number, patch: (r: Record<string, unknown>) => Record<string, unknown>) =>
       authentic(records.map((r, i) => JSON.stringify(i === index ? patch(r) : r)));
-    for (const type of ['group', 'group-member', 'group-change', 'group-resend', 'group-event']) expect(at(type), type).toBeGreaterThan(0);
+    for (const type of ['group', 'group-member', 'group-change', 'group-resend', 'group-event', 'group-receipt']) expect(at(type), type).toBeGreaterThan(0);
 
     // a sender key smuggled into a group record (strict schema)
     await failure({ input: await edit(at('group'), (r) => ({ ...r, ownKey: 'AAAA' })) }, 'CORRUPT', ONE);
@@ -284,12 +284,17 @@ describe('restoring a bad backup changes nothing', () => {
     const change = JSON.parse(String(records[at('group-event')]?.['change'])) as Record<string, unknown>;
     const moved = JSON.stringify({ ...change, id: direct?.['id'] });
     await failure({ input: await edit(at('group-event'), (r) => ({ ...r, messageId: direct?.['id'], change: moved })) }, 'CORRUPT', ONE);
+    // a receipt on someone else's message, on a direct message, and a read that was never delivered
+    const incoming = records.find((r) => r['type'] === 'message' && r['outgoing'] === false && r['conversationId'] === records[at('group')]?.['conversationId']);
+    await failure({ input: await edit(at('group-receipt'), (r) => ({ ...r, messageId: incoming?.['id'] })) }, 'CORRUPT', ONE);
+    await failure({ input: await edit(at('group-receipt'), (r) => ({ ...r, messageId: direct?.['id'] })) }, 'CORRUPT', ONE);
+    await failure({ input: await edit(at('group-receipt'), (r) => ({ ...r, deliveredAt: null, readAt: 1 })) }, 'CORRUPT', ONE);
     // a direct conversation without a peer, and a group conversation left without its group
     const directConversation = records.findIndex((r) => r['type'] === 'conversation' && r['kind'] === 'direct');
     await failure({ input: await edit(directConversation, (r) => ({ ...r, peer: null })) }, 'CORRUPT', ONE);
     const groupConversation = records.findIndex((r) => r['type'] === 'conversation' && r['kind'] === 'group');
     // (counts fixed up, so only the check that every group conversation has its group can catch it)
-    const noGroupCounts = (counts: unknown) => ({ ...(counts as object), groups: 0, groupMembers: 0, groupChanges: 0, groupResends: 0, groupEvents: 0 });
+    const noGroupCounts = (counts: unknown) => ({ ...(counts as object), groups: 0, groupMembers: 0, groupChanges: 0, groupResends: 0, groupEvents: 0, groupReceipts: 0 });
     const withoutGroup = records
       .filter((r) => !String(r['type']).startsWith('group'))
       .map((r) => (r['type'] === 'backup' || r['type'] === 'end' ? { ...r, counts: noGroupCounts(r['counts']) } : r));

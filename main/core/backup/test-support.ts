@@ -21,6 +21,7 @@ import {
 } from '../crypto/index.js';
 import { openStore, type MessageRow, type Store } from '../store/index.js';
 import { addResends, insertGroup, insertGroupChange, markGroupEvent, markKeySent, putSenderKey, saveGroupState, setOwnSenderKey } from '../store/groups.js';
+import { recordGroupReceipt, recordGroupRecipients } from '../store/group-receipts.js';
 import { ARGON2ID_PRESETS, createVault, PassphraseKeyProtector } from '../vault/index.js';
 
 /** Argon2id at libsodium's minimum: these tests check the format, not the cost. */
@@ -196,6 +197,10 @@ function addGroup(store: Store, secretTexts: string[], secretBytes: Uint8Array[]
   const texts = [`Group hello from bob ${randomBytes(4).toString('hex')} 🥾`, `Alice answers the hikers ${randomBytes(4).toString('hex')} 산`];
   store.insertMessage({ id: 'g-1', conversationId: group.conversationId, sender: 'bob', outgoing: false, text: texts[0] ?? '', sentAt: t + 3000, receivedAt: t + 3050, status: 'received' });
   store.insertMessage({ id: 'g-2', conversationId: group.conversationId, sender: 'me', outgoing: true, text: texts[1] ?? '', sentAt: t + 4000, receivedAt: null, status: 'delivered' });
+  // Alice's message went to both; bob read it, carol.k has it (store/group-receipts.ts).
+  recordGroupRecipients(store, 'g-2', ['bob', 'carol.k']);
+  recordGroupReceipt(store, group.conversationId, 'bob', 'read', ['g-2'], t + 4500);
+  recordGroupReceipt(store, group.conversationId, 'carol.k', 'delivered', ['g-2'], t + 4600);
   secretTexts.push(FIXTURE_GROUP_NAME, 'Hikers draft name', ...texts);
 
   const own = createSenderKey();

@@ -59,6 +59,13 @@ export interface GroupEventExportRow {
   groupId: string;
   change: string;
 }
+/** A member one of our outgoing group messages went to, with their receipts (store/group-receipts.ts). */
+export interface GroupReceiptExportRow {
+  messageId: string;
+  username: string;
+  deliveredAt: number | null;
+  readAt: number | null;
+}
 /** A message as restored: the row plus optional columns of later schemas (undefined: the backup did not have it). */
 export type MessageImportRow = MessageRow & { replyTo?: string | null; readAt?: number | null };
 
@@ -93,15 +100,17 @@ export interface BackupCounts {
   groupChanges: number;
   groupResends: number;
   groupEvents: number;
+  groupReceipts: number;
 }
 
-/** The group tables (migration 5, store/groups.ts) and the count each one backs. */
+/** The group tables (migration 5, store/groups.ts; 6, store/group-receipts.ts) and the count each one backs. */
 const GROUP_TABLES = {
   groups: 'groups',
   groupMembers: 'group_members',
   groupChanges: 'group_changes',
   groupResends: 'group_resend',
   groupEvents: 'group_events',
+  groupReceipts: 'group_receipts',
 } as const;
 
 /** The table some later schema may add for settings; copied generically if it exists. */
@@ -138,6 +147,9 @@ function num(row: Row, name: string): number {
   const v = row[name];
   if (typeof v !== 'number') throw new TypeError(`backup-io: column ${name} is not a number`);
   return v;
+}
+function numOrNull(row: Row, name: string): number | null {
+  return row[name] === null ? null : num(row, name);
 }
 function bool(row: Row, name: string): boolean {
   return num(row, name) === 1;
@@ -223,6 +235,7 @@ export class BackupSnapshot {
       groupChanges: rows(GROUP_TABLES.groupChanges),
       groupResends: rows(GROUP_TABLES.groupResends),
       groupEvents: rows(GROUP_TABLES.groupEvents),
+      groupReceipts: rows(GROUP_TABLES.groupReceipts),
     };
   }
 
@@ -331,6 +344,17 @@ export class BackupSnapshot {
   groupEvents(): GroupEventExportRow[] {
     const sql = 'SELECT e.message_id, e.group_id, e.change FROM group_events e LEFT JOIN messages m ON m.id = e.message_id ORDER BY m.seq, e.message_id';
     return this.#tableRows(GROUP_TABLES.groupEvents, sql, (row) => ({ messageId: text(row, 'message_id'), groupId: text(row, 'group_id'), change: text(row, 'change') }));
+  }
+
+  /** Who our outgoing group messages went to and their receipts, in message order. */
+  groupReceipts(): GroupReceiptExportRow[] {
+    const sql = 'SELECT r.message_id, r.username, r.delivered_at, r.read_at FROM group_receipts r JOIN messages m ON m.id = r.message_id ORDER BY m.seq, r.username';
+    return this.#tableRows(GROUP_TABLES.groupReceipts, sql, (row) => ({
+      messageId: text(row, 'message_id'),
+      username: text(row, 'username'),
+      deliveredAt: numOrNull(row, 'delivered_at'),
+      readAt: numOrNull(row, 'read_at'),
+    }));
   }
 
   /** The rows of `sql`, mapped; none when this schema has no `table`. */
@@ -509,10 +533,17 @@ export class BackupBulkWriter {
     this.#conn().prepare('INSERT INTO group_events (message_id, group_id, change) VALUES (?, ?, ?)').run([row.messageId, row.groupId, row.change]);
   }
 
+  insertGroupReceipt(row: GroupReceiptExportRow): void {
+    this.#conn()
+      .prepare('INSERT INTO group_receipts (message_id, username, delivered_at, read_at) VALUES (?, ?, ?, ?)')
+      .run([row.messageId, row.username, row.deliveredAt, row.readAt]);
+  }
+
   /**
    * What foreign keys cannot say about restored groups, as a list of problems (empty: sound):
-   * every group conversation belongs to a group, every owed change is in that group's log, and
-   * every system line is a message of its own group's conversation.
+   * every group conversation belongs to a group, every owed change is in that group's log,
+   * every system line is a message of its own group's conversation, and every receipt is on
+   * one of our outgoing messages of a group.
    */
   groupProblems(): string[] {
     const db = this.#conn();
@@ -534,6 +565,14 @@ export class BackupBulkWriter {
       ) > 0
     ) {
       problems.push('a system line outside its group');
+    }
+    if (
+      hasTable(db, GROUP_TABLES.groupReceipts) &&
+      count(
+        'SELECT count(*) FROM group_receipts r JOIN messages m ON m.id = r.message_id WHERE m.outgoing = 0 OR NOT EXISTS (SELECT 1 FROM groups g WHERE g.conversation_id = m.conversation_id)',
+      ) > 0
+    ) {
+      problems.push('a receipt on a message that is not our outgoing group message');
     }
     return problems;
   }
@@ -594,6 +633,7 @@ export class BackupBulkWriter {
       groupChanges: rows(GROUP_TABLES.groupChanges),
       groupResends: rows(GROUP_TABLES.groupResends),
       groupEvents: rows(GROUP_TABLES.groupEvents),
+      groupReceipts: rows(GROUP_TABLES.groupReceipts),
     };
   }
 
