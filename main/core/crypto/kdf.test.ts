@@ -204,8 +204,8 @@ describe('the libsodium hot path (fast.ts)', () => {
   });
 
   it('fused send and receive steps walk the chain exactly like chainStep + seal/open, growing the scratch midway', () => {
-    let sendKey = randomBytes(32);
-    let recvKey = sendKey.slice();
+    let sendKey: Uint8Array = randomBytes(32);
+    let recvKey: Uint8Array = sendKey.slice();
     const ad = randomBytes(64);
     const prefix = Uint8Array.of(1, 1);
     for (let n = 0; n < 30; n++) {
