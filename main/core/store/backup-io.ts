@@ -348,7 +348,10 @@ export class BackupSnapshot {
 
   /** Who our outgoing group messages went to and their receipts, in message order. */
   groupReceipts(): GroupReceiptExportRow[] {
-    const sql = 'SELECT r.message_id, r.username, r.delivered_at, r.read_at FROM group_receipts r JOIN messages m ON m.id = r.message_id ORDER BY m.seq, r.username';
+    // LEFT JOIN keeps group_receipts the outer loop (each row's message exists: a foreign key);
+    // with an inner join SQLite scanned every message instead, ~25% of a 100,000-message export
+    // that has no receipt at all.
+    const sql = 'SELECT r.message_id, r.username, r.delivered_at, r.read_at FROM group_receipts r LEFT JOIN messages m ON m.id = r.message_id ORDER BY m.seq, r.username';
     return this.#tableRows(GROUP_TABLES.groupReceipts, sql, (row) => ({
       messageId: text(row, 'message_id'),
       username: text(row, 'username'),
