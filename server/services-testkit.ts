@@ -177,7 +177,9 @@ export interface RelayProcess {
  * itself) and resolves once it prints its URL.
  */
 export async function spawnRelay(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RelayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
+  // BENCH_PROFILE_CHILDREN=DIR writes a CPU profile of each relay process there (as bench/lib/net.ts does for its children)
+  const profile = process.env.BENCH_PROFILE_CHILDREN ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_CHILDREN}`] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...profile, 'server/main.ts', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,9 +5,9 @@
 // Hot path: one statement per call (storeEnvelopes resolves recipients, checks quotas and inserts
 // a whole batch with unnest(); acks delete with = ANY()), named so each connection prepares it once.
 // Inserts into one mailbox are serialised by an advisory lock, so a reader's cursor never skips
-// a row that commits late (see storeEnvelopes below). Acks take the same locks, in the same
-// (device) order, before they touch a row: concurrent acks and inserts touching several
-// mailboxes' counters used to deadlock, and PostgreSQL then aborted a whole batch of acks.
+// a row that commits late (see storeEnvelopes below). Mailbox counter rows are locked in device
+// order by inserts and acks alike, and an ack statement covers one mailbox: acks merged across
+// mailboxes used to deadlock on those rows, and PostgreSQL then aborted a whole batch of acks.
 // Concurrent commits share WAL flushes, so PostgreSQL group-commits across the pool by itself.
 //
 // What is left after a delete: PostgreSQL keeps a deleted row's bytes in the table file (dead
@@ -134,41 +134,54 @@ INSERT INTO ${s}.mailboxes (device, envelopes, bytes)
 }
 
 /**
- * Group commit for acks: the acks of one event-loop turn go to PostgreSQL as one statement (one
- * round trip, one commit) instead of one each, and one statement at a time: acks arriving while
- * one runs join the next. (Inserts are not merged: see storeEnvelopes.)
+ * Group commit for acks, per mailbox: the acks of one mailbox that arrive in the same event-loop
+ * turn, or while its previous statement runs, go to PostgreSQL as one statement. One statement
+ * per mailbox at a time, mailboxes in parallel: a statement spanning every mailbox would hold all
+ * their counter rows at once and make every insert wait for it (and, run concurrently, such
+ * statements deadlocked). (Inserts are not merged: see storeEnvelopes.)
  */
-class TickBatcher<In, Out> {
-  #pending: Array<{ input: In; resolve: (out: Out) => void; reject: (e: unknown) => void }> = [];
+class MailboxBatcher<In, Out> {
+  #queues = new Map<string, { pending: Array<{ input: In; resolve: (out: Out) => void; reject: (e: unknown) => void }>; running: boolean }>();
   #scheduled = false;
-  #running = false;
 
   constructor(private readonly run: (inputs: In[]) => Promise<Out[]>) {}
 
-  add(input: In): Promise<Out> {
+  add(mailbox: string, input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
-      this.#pending.push({ input, resolve, reject });
+      let queue = this.#queues.get(mailbox);
+      if (!queue) {
+        queue = { pending: [], running: false };
+        this.#queues.set(mailbox, queue);
+      }
+      queue.pending.push({ input, resolve, reject });
       this.schedule();
     });
   }
 
   private schedule(): void {
-    if (this.#scheduled || this.#running) return;
+    if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      const jobs = this.#pending.splice(0);
-      if (jobs.length === 0) return;
-      this.#running = true;
-      this.run(jobs.map((j) => j.input))
-        .then(
-          (outs) => jobs.forEach((j, i) => j.resolve(outs[i] as Out)),
-          (e: unknown) => jobs.forEach((j) => j.reject(e)),
-        )
-        .finally(() => {
-          this.#running = false;
-          if (this.#pending.length > 0) this.schedule();
-        });
+      for (const [mailbox, queue] of this.#queues) {
+        if (queue.running) continue;
+        const jobs = queue.pending.splice(0);
+        if (jobs.length === 0) {
+          this.#queues.delete(mailbox);
+          continue;
+        }
+        queue.running = true;
+        this.run(jobs.map((j) => j.input))
+          .then(
+            (outs) => jobs.forEach((j, i) => j.resolve(outs[i] as Out)),
+            (e: unknown) => jobs.forEach((j) => j.reject(e)),
+          )
+          .finally(() => {
+            queue.running = false;
+            if (queue.pending.length > 0) this.schedule();
+            else if (this.#queues.get(mailbox) === queue) this.#queues.delete(mailbox);
+          });
+      }
     });
   }
 }
@@ -197,7 +210,7 @@ export class PostgresRelayStorage implements RelayStorage {
   readonly #scrubLockTimeoutMs: number;
   readonly #scrubMaxBytes: number;
   #closed = false;
-  readonly #ackBatcher = new TickBatcher<{ address: DeviceAddress; ids: string[] }, number>((calls) => this.ackMany(calls));
+  readonly #ackBatcher = new MailboxBatcher<{ address: DeviceAddress; ids: string[] }, number>((calls) => this.ackMany(calls));
 
   private constructor(pool: pg.Pool, schema: string, options: PostgresStorageOptions) {
     this.#pool = pool;
@@ -443,7 +456,11 @@ export class PostgresRelayStorage implements RelayStorage {
       quota.maxBytes,
     ]);
     const byOrd = new Map<number, Row>();
-    for (const r of rows) byOrd.set(Number(r.ord), r);
+    const inserted = new Set<string>();
+    for (const r of rows) {
+      if (r.inserted === true) inserted.add(`${String(r.device)}\u0000${String(r.id)}`);
+      else byOrd.set(Number(r.ord), r);
+    }
     const outcomeOf = new Map<number, StoreOutcome>();
     const recipients = new Map<string, DeviceAddress & { stored: number }>();
     unique.forEach((original, k) => {
@@ -452,7 +469,7 @@ export class PostgresRelayStorage implements RelayStorage {
       if (!r) outcome = 'unknown-recipient';
       else if (r.dup === true) outcome = 'duplicate';
       else if (r.fits === false) outcome = 'mailbox-full';
-      else if (r.stored === true) outcome = 'stored';
+      else if (inserted.has(`${String(r.device)}\u0000${String(r.id)}`)) outcome = 'stored';
       else outcome = 'duplicate'; // inserted concurrently by another request
       outcomeOf.set(original, outcome);
       if (outcome === 'stored') {
@@ -471,7 +488,7 @@ export class PostgresRelayStorage implements RelayStorage {
     return { outcomes, recipients: [...recipients.values()] };
   }
 
-  /** One statement for every ackEnvelopes call of this turn; returns how many each deleted. */
+  /** One statement for these ackEnvelopes calls (of one mailbox); returns how many each deleted. */
   private async ackMany(calls: Array<{ address: DeviceAddress; ids: string[] }>): Promise<number[]> {
     const usernames: string[] = [];
     const devices: number[] = [];
@@ -523,7 +540,7 @@ export class PostgresRelayStorage implements RelayStorage {
   async ackEnvelopes(address: DeviceAddress, ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
     if (this.#closed) throw new Error('relay storage is closed');
-    return this.#ackBatcher.add({ address, ids });
+    return this.#ackBatcher.add(`${address.username}\u0000${address.deviceId}`, { address, ids });
   }
 
   async purgeExpired(now: number): Promise<number> {
@@ -665,7 +682,7 @@ function queries(s: string) {
     // One batch from one sender, in one statement: resolve each recipient device, lock its
     // mailbox (see below), set aside ids already waiting there, count what each mailbox holds,
     // admit envelopes in order while the mailbox stays within the quota, insert them. Returns one
-    // row per envelope whose recipient exists.
+    // row per envelope whose recipient exists, then one per row inserted (device, id).
     //
     // The lock: a transaction-level advisory lock per recipient device, taken in device order
     // (no deadlock) before any seq is drawn and held until COMMIT. So for each mailbox, rows
@@ -675,11 +692,17 @@ function queries(s: string) {
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[])
            WITH ORDINALITY AS t(username, device_id, id, body, sender, sender_device, received_at, expires_at, ord)
+       ), recipients AS (
+         -- each distinct recipient looked up once by its index (joined per row, the planner hashed every device)
+         SELECT r.username, r.device_id, dv.id AS device
+         FROM (SELECT DISTINCT username, device_id FROM input) r
+         CROSS JOIN LATERAL (
+           SELECT d.id FROM ${s}.accounts a JOIN ${s}.devices d ON d.account_id = a.id
+           WHERE a.username = r.username AND d.device_id = r.device_id
+         ) dv
        ), resolved AS (
-         SELECT i.ord, d.id AS device, i.id, i.body, i.sender, i.sender_device, i.received_at, i.expires_at
-         FROM input i
-         JOIN ${s}.accounts a ON a.username = i.username
-         JOIN ${s}.devices d ON d.account_id = a.id AND d.device_id = i.device_id
+         SELECT i.ord, r.device, i.id, i.body, i.sender, i.sender_device, i.received_at, i.expires_at
+         FROM input i JOIN recipients r ON r.username = i.username AND r.device_id = i.device_id
        ), locks AS (
          SELECT count(*) AS n FROM (
            SELECT pg_advisory_xact_lock(${lockClass}, (device % 2147483647)::int)
@@ -694,11 +717,12 @@ function queries(s: string) {
          FROM (SELECT DISTINCT device FROM target WHERE NOT dup) u
          LEFT JOIN ${s}.mailboxes m ON m.device = u.device
        ), ranked AS (
-         SELECT t.ord, t.device, t.id, t.body, t.size, t.sender, t.sender_device, t.received_at, t.expires_at,
-                (u.n + row_number() OVER w) <= $9::bigint AND (u.bytes + sum(t.size) OVER w) <= $10::bigint AS fits
-         FROM target t JOIN usage u ON u.device = t.device
-         WHERE NOT t.dup
-         WINDOW w AS (PARTITION BY t.device ORDER BY t.ord)
+         -- every resolved envelope: a duplicate gets fits NULL and does not count against the quota
+         SELECT t.ord, t.device, t.id, t.body, t.size, t.sender, t.sender_device, t.received_at, t.expires_at, t.dup,
+                CASE WHEN t.dup THEN NULL
+                     ELSE (u.n + row_number() OVER w) <= $9::bigint AND (u.bytes + sum(t.size) OVER w) <= $10::bigint END AS fits
+         FROM target t LEFT JOIN usage u ON u.device = t.device
+         WINDOW w AS (PARTITION BY t.device, t.dup ORDER BY t.ord)
        ), ins AS (
          INSERT INTO ${s}.envelopes (device, id, sender, sender_device, body, size, received_at, expires_at)
          SELECT device, id, sender, sender_device, body, size, received_at, expires_at FROM ranked WHERE fits ORDER BY ord
@@ -706,13 +730,14 @@ function queries(s: string) {
          RETURNING device, id, size
        ), counted AS (
          INSERT INTO ${s}.mailboxes AS m (device, envelopes, bytes)
-         SELECT device, count(*), sum(size) FROM ins GROUP BY device
+         SELECT device, count(*), sum(size) FROM ins GROUP BY device ORDER BY device
          ON CONFLICT (device) DO UPDATE SET envelopes = m.envelopes + excluded.envelopes, bytes = m.bytes + excluded.bytes
        )
-       SELECT t.ord, t.dup, r.fits, (ins.id IS NOT NULL) AS stored
-       FROM target t
-       LEFT JOIN ranked r ON r.ord = t.ord
-       LEFT JOIN ins ON ins.device = t.device AND ins.id = t.id`,
+       -- no join back (the planner nested-looped it, quadratic in the batch): the caller matches
+       -- inserted (device, id) pairs to the resolved rows
+       SELECT r.ord, r.dup, r.fits, r.device, r.id, false AS inserted FROM ranked r
+       UNION ALL
+       SELECT NULL, NULL, NULL, ins.device, ins.id, true FROM ins`,
     ),
     pending: q(
       'pending',
@@ -733,13 +758,12 @@ function queries(s: string) {
          JOIN ${s}.accounts a ON a.username = i.username
          JOIN ${s}.devices d ON d.account_id = a.id AND d.device_id = i.device_id
          ORDER BY d.id, i.id, i.call
-       ), locks AS MATERIALIZED (
+       ), locked AS MATERIALIZED (
          SELECT count(*) AS n FROM (
-           SELECT pg_advisory_xact_lock(${lockClass}, (device % 2147483647)::int)
-           FROM (SELECT DISTINCT device FROM target ORDER BY device) d
+           SELECT m.device FROM ${s}.mailboxes m WHERE m.device IN (SELECT device FROM target) ORDER BY m.device FOR UPDATE
          ) l
        ), del AS (
-         DELETE FROM ${s}.envelopes e USING target t, locks WHERE locks.n >= 0 AND e.device = t.device AND e.id = t.id
+         DELETE FROM ${s}.envelopes e USING target t, locked WHERE locked.n >= 0 AND e.device = t.device AND e.id = t.id
          RETURNING e.device, e.size, t.call
        ), counted AS (
          UPDATE ${s}.mailboxes m SET envelopes = m.envelopes - g.n, bytes = m.bytes - g.b
