@@ -3,7 +3,8 @@
 // at start-up under an advisory lock so several nodes may start at once.
 //
 // Hot path: one statement per call (storeEnvelopes resolves recipients, checks quotas and inserts
-// a whole batch with unnest(); acks delete with = ANY()), named so each connection prepares it once.
+// a whole batch with unnest(); acks delete a mailbox's ids with unnest()), named so each
+// connection prepares it once.
 // Inserts into one mailbox are serialised by an advisory lock, so a reader's cursor never skips
 // a row that commits late (see storeEnvelopes below). Mailbox counter rows are locked in device
 // order by inserts and acks alike, and an ack statement covers one mailbox: acks merged across
@@ -488,21 +489,19 @@ export class PostgresRelayStorage implements RelayStorage {
     return { outcomes, recipients: [...recipients.values()] };
   }
 
-  /** One statement for these ackEnvelopes calls (of one mailbox); returns how many each deleted. */
+  /** One statement for these ackEnvelopes calls (all of one mailbox: see the batcher's key); returns how many each deleted. */
   private async ackMany(calls: Array<{ address: DeviceAddress; ids: string[] }>): Promise<number[]> {
-    const usernames: string[] = [];
-    const devices: number[] = [];
+    const first = calls[0];
+    if (!first) return [];
     const ids: string[] = [];
     const callOf: number[] = [];
     calls.forEach((c, i) => {
       for (const id of c.ids) {
-        usernames.push(c.address.username);
-        devices.push(c.address.deviceId);
         ids.push(id);
         callOf.push(i);
       }
     });
-    const { rows } = await this.write(this.#q.ack, [usernames, devices, ids, callOf]);
+    const { rows } = await this.write(this.#q.ack, [first.address.username, first.address.deviceId, ids, callOf]);
     const deleted = calls.map(() => 0);
     for (const r of rows) deleted[Number(r.call)] = Number(r.deleted);
     return deleted;
@@ -748,22 +747,19 @@ function queries(s: string) {
     existing: q('existing', `SELECT id FROM ${s}.envelopes WHERE device = ${deviceOf} AND id = ANY($3::text[])`),
     countPending: q('count_pending', `SELECT count(*) AS n FROM ${s}.envelopes WHERE device = ${deviceOf} AND expires_at > $3`),
     countAllPending: q('count_all_pending', `SELECT count(*) AS n FROM ${s}.envelopes WHERE expires_at > $1`),
+    // The acks of one mailbox ($1, $2): ids $3 from calls $4. The mailbox's counter row is locked
+    // before any envelope row (as inserts lock it: see storeEnvelopes).
     ack: q(
       'ack',
-      `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[]) AS t(username, device_id, id, call)
-       ), target AS (
-         SELECT DISTINCT ON (d.id, i.id) d.id AS device, i.id, i.call
-         FROM input i
-         JOIN ${s}.accounts a ON a.username = i.username
-         JOIN ${s}.devices d ON d.account_id = a.id AND d.device_id = i.device_id
-         ORDER BY d.id, i.id, i.call
+      `WITH dev AS (
+         SELECT d.id FROM ${s}.devices d JOIN ${s}.accounts a ON a.id = d.account_id WHERE a.username = $1 AND d.device_id = $2
        ), locked AS MATERIALIZED (
-         SELECT count(*) AS n FROM (
-           SELECT m.device FROM ${s}.mailboxes m WHERE m.device IN (SELECT device FROM target) ORDER BY m.device FOR UPDATE
-         ) l
+         SELECT count(*) AS n FROM (SELECT m.device FROM ${s}.mailboxes m JOIN dev ON m.device = dev.id FOR UPDATE OF m) l
+       ), target AS (
+         SELECT DISTINCT ON (t.id) t.id, t.call FROM unnest($3::text[], $4::int[]) AS t(id, call) ORDER BY t.id, t.call
        ), del AS (
-         DELETE FROM ${s}.envelopes e USING target t, locked WHERE locked.n >= 0 AND e.device = t.device AND e.id = t.id
+         DELETE FROM ${s}.envelopes e USING dev, target t, locked
+         WHERE locked.n >= 0 AND e.device = dev.id AND e.id = t.id
          RETURNING e.device, e.size, t.call
        ), counted AS (
          UPDATE ${s}.mailboxes m SET envelopes = m.envelopes - g.n, bytes = m.bytes - g.b
