@@ -85,6 +85,25 @@ describe('the encrypted stream', () => {
     await roundTrip([], new Uint8Array(0));
   });
 
+  it('a file the worker cannot write: a typed IO error naming the cause, not the data', async () => {
+    const file = join(root, 'read-only.backup');
+    await import('node:fs').then((fs) => fs.writeFileSync(file, ''));
+    const handle = await open(file, 'r'); // writes to it fail with EBADF
+    try {
+      const writer = await BackupWriter.create(handle, { passphrase: PASS, params: TEST_PARAMS });
+      writer.writeText('secret record text\n');
+      writer.writeOwned(pattern(2 * CHUNK_BYTES, 6));
+      const error = await writer.finish().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ name: 'BackupError', code: 'IO', message: 'Could not write the backup file (EBADF).' });
+      await writer.settle();
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('a flipped bit in the body is refused', async () => {
     const file = await writeFile([{ owned: pattern(2 * CHUNK_BYTES + 5, 5) }]);
     const bytes = new Uint8Array(readFileSync(file));

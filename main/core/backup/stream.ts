@@ -1,8 +1,8 @@
 // The encrypted body: crypto_secretstream_xchacha20poly1305 over fixed 64 KiB chunks.
 // Writer: bytes go into one chunk buffer; a full chunk is sealed as soon as more bytes follow,
-// and the last one is zero-padded and sealed with TAG_FINAL. Cutting and sealing run in a worker
-// thread (seal-worker.mjs), so reading the profile overlaps encryption; sealed chunks come back in
-// order and are written in batches with at most one write in flight, so both overlap the disk.
+// and the last one is zero-padded and sealed with TAG_FINAL. Cutting, sealing and writing the
+// file run in a worker thread (seal-worker.mjs), so reading the profile overlaps encryption and
+// the disk; the sealed bytes never come back to this thread.
 // Reader: reads whole sealed chunks, authenticates each (the header is the first one's
 // additional data), and insists on TAG_FINAL at the very end of the file.
 import type { FileHandle } from 'node:fs/promises';
@@ -27,8 +27,6 @@ import type { Argon2idParams } from '../vault/index.js';
 
 type StreamState = ReturnType<typeof sodium.crypto_secretstream_xchacha20poly1305_init_pull>;
 
-/** Sealed bytes gathered before a write is started. */
-const WRITE_BATCH_BYTES = 1024 * 1024;
 /** Plaintext handed to the sealing worker and not sealed yet, at most, once flush() returns. */
 const MAX_PENDING_BYTES = 3 * 1024 * 1024;
 /** Small writes (record lines) are gathered into one message to the worker of about this size. */
@@ -43,16 +41,25 @@ export interface WriterOptions {
   kdf?: Kdf;
 }
 
+/** What the sealing worker has done so far. */
+interface SealProgress {
+  /** plaintext bytes taken */
+  consumed: number;
+  /** file bytes written (header included) */
+  written: number;
+  /** the final chunk is written */
+  final: boolean;
+}
+
 /**
- * The sealing worker of one export (seal-worker.mjs): plaintext goes in (transferred) in order,
- * sealed chunks come back in the same order through `onSealed`.
+ * The sealing worker of one export (seal-worker.mjs): plaintext goes in (transferred) in order;
+ * the worker seals it and writes it to the file descriptor, and reports its progress.
  */
 class StreamSealer {
   readonly #worker: Worker;
-  readonly #onSealed: (sealed: Uint8Array[]) => void;
   #ready: ((header: Uint8Array) => void) | null = null;
-  #ended: (() => void) | null = null;
-  #pendingBytes = 0;
+  #progress: SealProgress = { consumed: 0, written: 0, final: false };
+  #posted = 0;
   #failure: BackupError | null = null;
   readonly #failed: Promise<never>;
   #rejectFailed: (error: BackupError) => void = () => undefined;
@@ -60,8 +67,7 @@ class StreamSealer {
   #closed = false;
 
   /** Starts the worker (it loads libsodium while the caller derives the key). */
-  constructor(onSealed: (sealed: Uint8Array[]) => void) {
-    this.#onSealed = onSealed;
+  constructor() {
     this.#failed = new Promise<never>((_, reject) => {
       this.#rejectFailed = reject;
     });
@@ -69,49 +75,48 @@ class StreamSealer {
     this.#worker = new Worker(SEAL_WORKER_URL);
     this.#worker.on('message', (reply: unknown) => this.#receive(reply));
     // The worker's own error could describe its inputs in theory; keep it out of ours.
-    this.#worker.on('error', () => this.#fail());
-    this.#worker.on('exit', () => this.#fail());
+    this.#worker.on('error', () => this.#fail('FAILED'));
+    this.#worker.on('exit', () => this.#fail('FAILED'));
   }
 
-  /** Hands the stream key to the worker (a copy; the caller wipes its own); returns the secretstream header. */
-  init(streamKey: Uint8Array): Promise<Uint8Array> {
+  get written(): number {
+    return this.#progress.written;
+  }
+
+  /** Hands the stream key (a copy; the caller wipes its own) and the file to the worker; returns the secretstream header. */
+  init(streamKey: Uint8Array, fd: number): Promise<Uint8Array> {
     const key = new Uint8Array(streamKey);
     const header = new Promise<Uint8Array>((resolve) => {
       this.#ready = resolve;
     });
-    this.#worker.postMessage({ type: 'init', key, chunkBytes: CHUNK_BYTES }, [key.buffer]);
+    this.#worker.postMessage({ type: 'init', key, chunkBytes: CHUNK_BYTES, fd }, [key.buffer]);
     return Promise.race([header, this.#failed]);
   }
 
-  /** The additional data of the first chunk. */
-  start(ad: Uint8Array): void {
-    this.#worker.postMessage({ type: 'start', ad });
+  /** The file header: written at offset 0, and the additional data of the first chunk. */
+  start(header: Uint8Array): void {
+    this.#worker.postMessage({ type: 'start', header });
   }
 
   /** Appends plaintext. `bytes` is transferred: the caller must not use it again. */
   write(bytes: Uint8Array<ArrayBuffer>): void {
     if (this.#failure) throw this.#failure;
-    this.#pendingBytes += bytes.length;
+    this.#posted += bytes.length;
     this.#worker.postMessage({ type: 'write', bytes }, [bytes.buffer]);
   }
 
-  /** Waits until at most `max` bytes are waiting in the worker; throws if it failed. */
+  /** Waits until at most `max` plaintext bytes wait in the worker; throws if it failed. */
   async drain(max: number): Promise<void> {
-    while (this.#pendingBytes > max && !this.#failure) {
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-    }
+    while (this.#posted - this.#progress.consumed > max && !this.#failure) await this.#next();
     if (this.#failure) throw this.#failure;
   }
 
-  /** Seals the final chunk; resolves once every sealed chunk came back. */
-  end(): Promise<void> {
-    const ended = new Promise<void>((resolve) => {
-      this.#ended = resolve;
-    });
+  /** Seals the final chunk; resolves once the whole stream is written. */
+  async end(): Promise<void> {
+    if (this.#failure) throw this.#failure;
     this.#worker.postMessage({ type: 'end' });
-    return Promise.race([ended, this.#failed]);
+    while (!this.#progress.final && !this.#failure) await this.#next();
+    if (this.#failure) throw this.#failure;
   }
 
   async close(): Promise<void> {
@@ -120,25 +125,34 @@ class StreamSealer {
     await this.#worker.terminate();
   }
 
+  #next(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
   #receive(reply: unknown): void {
-    if (typeof reply !== 'object' || reply === null) return this.#fail();
-    const r = reply as { type?: unknown; header?: unknown; sealed?: unknown; consumed?: unknown; final?: unknown };
+    if (typeof reply !== 'object' || reply === null) return this.#fail('FAILED');
+    const r = reply as { type?: unknown; header?: unknown; consumed?: unknown; written?: unknown; final?: unknown; code?: unknown };
     if (r.type === 'ready' && r.header instanceof Uint8Array && this.#ready) {
       this.#ready(r.header);
       this.#ready = null;
       return;
     }
-    const sealed = Array.isArray(r.sealed) ? r.sealed.filter((c): c is Uint8Array => c instanceof Uint8Array && c.length === SEALED_CHUNK_BYTES) : null;
-    if (r.type !== 'sealed' || !sealed || sealed.length !== (r.sealed as unknown[]).length || typeof r.consumed !== 'number') return this.#fail();
-    this.#pendingBytes -= r.consumed;
-    if (sealed.length > 0) this.#onSealed(sealed);
-    if (r.final === true) this.#ended?.();
-    this.#wakeUp();
+    if (r.type === 'progress' && typeof r.consumed === 'number' && typeof r.written === 'number' && typeof r.final === 'boolean') {
+      this.#progress = { consumed: r.consumed, written: r.written, final: r.final };
+      this.#wakeUp();
+      return;
+    }
+    this.#fail(r.type === 'error' && typeof r.code === 'string' ? r.code : 'FAILED');
   }
 
-  #fail(): void {
+  #fail(code: string): void {
     if (this.#closed || this.#failure) return;
-    this.#failure = new BackupError('IO', 'The backup could not be encrypted (the encryption worker stopped).');
+    this.#failure =
+      code === 'FAILED'
+        ? new BackupError('IO', 'The backup could not be encrypted (the encryption worker stopped).')
+        : new BackupError('IO', `Could not write the backup file (${code}).`);
     this.#rejectFailed(this.#failure);
     this.#wakeUp();
   }
@@ -152,43 +166,34 @@ class StreamSealer {
 
 /**
  * Writes a backup to an open file handle (positioned at 0). Use `write`/`writeText`/`writeOwned`
- * (sync), `flush()` now and then (async: lets the sealing worker catch up and starts writing what
- * is sealed), `end()` once, then `sync()`; `settle()` after a failure.
+ * (sync), `flush()` now and then (async: lets the sealing worker catch up), `end()` once, then
+ * `sync()`; `settle()` after a failure.
  */
 export class BackupWriter {
   readonly #handle: FileHandle;
   readonly #sealer: StreamSealer;
   #stage: Uint8Array<ArrayBuffer> = new Uint8Array(STAGE_BYTES);
   #staged = 0;
-  #sealed: Uint8Array[] = [];
-  #sealedBytes = 0;
-  #inflight: Promise<unknown> | null = null;
-  #written = 0;
   #finished = false;
   readonly #encoder = new TextEncoder();
 
   private constructor(handle: FileHandle, sealer: StreamSealer, header: Uint8Array) {
     this.#handle = handle;
     this.#sealer = sealer;
-    this.#queue([header]);
     sealer.start(header);
   }
 
   /** Starts the sealing worker, derives the key (Argon2id, in another worker) meanwhile, and queues the header. */
   static async create(handle: FileHandle, options: WriterOptions): Promise<BackupWriter> {
     await sodium.ready;
-    let writer: BackupWriter | null = null;
-    const sealer = new StreamSealer((sealed) => {
-      if (writer) writer.#queue(sealed);
-    });
+    const sealer = new StreamSealer();
     try {
       const salt = sodium.randombytes_buf(SALT_BYTES);
       const keys = await deriveBackupKeys(options.passphrase, salt, options.params, options.kdf);
       try {
-        const streamHeader = await sealer.init(keys.streamKey);
+        const streamHeader = await sealer.init(keys.streamKey, handle.fd);
         const header = encodeHeader({ version: FORMAT_VERSION, params: options.params, salt, streamHeader }, keys.checkKey);
-        writer = new BackupWriter(handle, sealer, header);
-        return writer;
+        return new BackupWriter(handle, sealer, header);
       } finally {
         wipeKeys(keys);
       }
@@ -198,9 +203,9 @@ export class BackupWriter {
     }
   }
 
-  /** Bytes handed to the file so far (header included; the last batch may still be in flight). */
+  /** Bytes written to the file so far (header included). */
   get bytesWritten(): number {
-    return this.#written;
+    return this.#sealer.written;
   }
 
   /** Appends bytes to the plaintext stream (copied). */
@@ -235,16 +240,10 @@ export class BackupWriter {
     this.writeOwned(this.#encoder.encode(text));
   }
 
-  /** Lets the sealing worker catch up, then starts writing sealed chunks once a batch has gathered. */
+  /** Hands what is staged to the worker and lets it catch up (`force`: until it has sealed everything so far). */
   async flush(force = false): Promise<void> {
     this.#post();
     await this.#sealer.drain(force ? 0 : MAX_PENDING_BYTES);
-    if (this.#sealedBytes === 0 || (!force && this.#sealedBytes < WRITE_BATCH_BYTES)) return;
-    const batch = this.#sealed;
-    this.#sealed = [];
-    this.#sealedBytes = 0;
-    await this.#inflight;
-    this.#inflight = this.#writeAll(batch);
   }
 
   /** Pads and seals the final chunk (TAG_FINAL), writes everything and stops the worker (see also sync()). */
@@ -253,8 +252,6 @@ export class BackupWriter {
     this.#finished = true;
     this.#post();
     await this.#sealer.end();
-    await this.flush(true);
-    await this.#inflight;
     await this.#sealer.close();
   }
 
@@ -273,11 +270,10 @@ export class BackupWriter {
     await this.sync();
   }
 
-  /** Stops the worker and waits for a write in flight (after a failure or cancel, before the file is removed). */
+  /** Stops the worker (after a failure or cancel, before the file is removed). */
   async settle(): Promise<void> {
     this.#stage.fill(0);
     await this.#sealer.close();
-    await this.#inflight?.catch(() => undefined);
   }
 
   /** Hands the staged bytes to the worker (the stage buffer goes with them; a new one replaces it). */
@@ -290,44 +286,6 @@ export class BackupWriter {
     this.#staged = 0;
     this.#sealer.write(bytes);
   }
-
-  #queue(chunks: Uint8Array[]): void {
-    for (const c of chunks) {
-      this.#sealed.push(c);
-      this.#sealedBytes += c.length;
-    }
-  }
-
-  async #writeAll(batch: Uint8Array[]): Promise<void> {
-    try {
-      let bytes = 0;
-      for (const b of batch) bytes += b.length;
-      let done = 0;
-      while (done < bytes) {
-        const { bytesWritten } = await this.#handle.writev(done === 0 ? batch : remaining(batch, done));
-        if (bytesWritten === 0) throw new Error('short write');
-        done += bytesWritten;
-      }
-      this.#written += bytes;
-    } catch (error) {
-      throw ioError(error, 'write the backup file');
-    }
-  }
-}
-
-/** The part of `batch` after its first `skip` bytes (after a partial writev). */
-function remaining(batch: Uint8Array[], skip: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let left = skip;
-  for (const b of batch) {
-    if (left >= b.length) {
-      left -= b.length;
-      continue;
-    }
-    out.push(left > 0 ? b.subarray(left) : b);
-    left = 0;
-  }
-  return out;
 }
 
 export interface ReaderOptions {
