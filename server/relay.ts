@@ -170,9 +170,13 @@ interface LiveEnvelope {
   expiresAt: number;
 }
 
-/** Most envelopes (and body characters) kept in memory per socket for direct push; past that, the pump reads storage. */
-const LIVE_MAX_ENVELOPES = 2 * DELIVERY_BATCH * 4;
-const LIVE_MAX_CHARS = 4 * 1024 * 1024;
+/**
+ * Most envelopes (and body characters) kept in memory per socket for direct push: a few pushes
+ * ahead of the window. Past that the recipient is behind, and the pump reads storage instead (so
+ * a socket that never acks costs at most this much memory).
+ */
+const LIVE_MAX_ENVELOPES = 4 * DELIVERY_BATCH;
+const LIVE_MAX_CHARS = 1024 * 1024;
 
 function errorBody(code: string, message: string, retryAfterMs?: number): ErrorBody {
   const body: ErrorBody = { code, message: message.slice(0, 1000) };
