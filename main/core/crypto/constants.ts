@@ -4,8 +4,6 @@
 export const LABEL_PQXDH = 'Refuge_PQXDH_25519_SHA-256_MLKEM768';
 /** HKDF info of KDF_RK (the root-key step of the Double Ratchet). */
 export const LABEL_RATCHET = 'Refuge_Ratchet';
-/** HKDF info that turns a message-key seed into the XChaCha20-Poly1305 key. */
-export const LABEL_MESSAGE_KEYS = 'Refuge_MessageKeys';
 /** Signature context of a signed X25519 prekey: label || 0x00 || u32 id || public key. */
 export const LABEL_SIG_X25519_PREKEY = 'Refuge_PrekeySig_X25519';
 /** Signature context of a signed ML-KEM-768 prekey: label || 0x00 || u32 id || public key. */

@@ -8,17 +8,10 @@
 // wipes the scratch after every call. It is only an optimisation: at initCrypto it checks its
 // results against the wrappers and, on any mismatch or missing export, everything falls back
 // to the wrappers (crypto.test.ts checks both paths agree).
-import { concat, utf8, writeU32 } from './bytes.js';
-import { LABEL_MESSAGE_KEYS } from './constants.js';
+import { concat, writeU32 } from './bytes.js';
 import { CryptoError } from './errors.js';
 import { sodium } from './sodium.js';
 
-/**
- * HKDF-Expand(PRK = message-key seed, info = "Refuge_MessageKeys", 32) is one HMAC over
- * info || 0x01. The message-key seed is already a uniformly random PRF output, so
- * HKDF-Extract is skipped (RFC 5869 §3.3).
- */
-export const MESSAGE_KEY_EXPAND_INPUT = concat(utf8(LABEL_MESSAGE_KEYS), Uint8Array.of(1));
 
 /** The Emscripten module libsodium.js exposes as `libsodium` (not in its .d.ts). */
 interface RawSodium {
@@ -70,9 +63,7 @@ const NONCE = 128; // 24
 const STATE1 = 160; // 208 (crypto_auth_hmacsha256_state)
 const STATE2 = 384; // 208
 const INPUT = 600; // small HMAC inputs, up to 64 bytes
-const OUT3 = 664; // 32
-const LABEL = 696; // the message-key expand input, up to 64 bytes
-const DATA = 760;
+const DATA = 664;
 const HMAC_STATE_BYTES = 208;
 
 let raw: RawSodium | null = null;
@@ -94,7 +85,6 @@ function ensureData(r: RawSodium, bytes: number): void {
   capacity = size;
   r.HEAPU8[base + BYTE1] = 1;
   r.HEAPU8[base + BYTE2] = 2;
-  r.HEAPU8.set(MESSAGE_KEY_EXPAND_INPUT, base + LABEL);
 }
 
 // Results between 65 bytes and 2 KiB are views into shared 16 KiB blocks, as Node's Buffer pool
@@ -156,9 +146,8 @@ function selfTest(): boolean {
   const ad = Uint8Array.from({ length: 70 }, (_, i) => i ^ 0x5a);
   const plain = Uint8Array.from({ length: 300 }, (_, i) => (i * 13) & 0xff);
   const same = (a: Uint8Array | null, b: Uint8Array) => a !== null && a.length === b.length && a.every((v, i) => v === b[i]);
-  const ck = fastKdfCk(key);
+  const ck = withoutFastPath(() => chainStep(key));
   const fused = chainStep(key);
-  const expectedKey = sodium.crypto_auth_hmacsha256(MESSAGE_KEY_EXPAND_INPUT, sodium.crypto_auth_hmacsha256(Uint8Array.of(1), key));
   const sealed = new Uint8Array(plain.length + 16);
   seal(key, nonce, ad, new Uint8Array(0), plain, sealed, 0);
   const reference = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plain, ad, null, nonce, key);
@@ -183,10 +172,10 @@ function selfTest(): boolean {
     openNextMessage(key, ad, message, header.length).plaintext === null &&
     openMessage(key, ad, tampered, header.length) === null &&
     same(hmac32(key, data), sodium.crypto_auth_hmacsha256(data, key)) &&
-    same(ck.messageKeySeed, sodium.crypto_auth_hmacsha256(Uint8Array.of(1), key)) &&
+    same(ck.messageKey, sodium.crypto_auth_hmacsha256(Uint8Array.of(1), key)) &&
     same(ck.chainKey, sodium.crypto_auth_hmacsha256(Uint8Array.of(2), key)) &&
     same(fused.chainKey, ck.chainKey) &&
-    same(fused.messageKey, expectedKey) &&
+    same(fused.messageKey, ck.messageKey) &&
     same(sealed, reference) &&
     same(open(key, nonce, ad, new Uint8Array(0), reference), plain) &&
     open(key, nonce, data, new Uint8Array(0), reference) === null
@@ -207,39 +196,10 @@ export function hmac32(key: Uint8Array, data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** KDF_CK with one key schedule: HMAC(ck, 0x02) and HMAC(ck, 0x01). */
-export function fastKdfCk(chainKey: Uint8Array): { chainKey: Uint8Array; messageKeySeed: Uint8Array } {
-  const r = raw;
-  if (!r) {
-    return {
-      chainKey: sodium.crypto_auth_hmacsha256(Uint8Array.of(2), chainKey),
-      messageKeySeed: sodium.crypto_auth_hmacsha256(Uint8Array.of(1), chainKey),
-    };
-  }
-  const h = r.HEAPU8;
-  const b = base;
-  h.set(chainKey, b + KEY);
-  r._crypto_auth_hmacsha256_init(b + STATE1, b + KEY, 32);
-  h.copyWithin(b + STATE2, b + STATE1, b + STATE1 + HMAC_STATE_BYTES);
-  r._crypto_auth_hmacsha256_update(b + STATE1, b + BYTE1, 1, 0);
-  r._crypto_auth_hmacsha256_final(b + STATE1, b + OUT1);
-  r._crypto_auth_hmacsha256_update(b + STATE2, b + BYTE2, 1, 0);
-  r._crypto_auth_hmacsha256_final(b + STATE2, b + OUT2);
-  const messageKeySeed = h.slice(b + OUT1, b + OUT1 + 32);
-  const next = h.slice(b + OUT2, b + OUT2 + 32);
-  h.fill(0, b + KEY, b + OUT2 + 32);
-  h.fill(0, b + STATE1, b + STATE2 + HMAC_STATE_BYTES);
-  return { chainKey: next, messageKeySeed };
-}
-
-/** Refuge's AEAD key from a message-key seed (see MESSAGE_KEY_EXPAND_INPUT). */
-export function messageKeyFromSeed(seed: Uint8Array): Uint8Array {
-  return hmac32(seed, MESSAGE_KEY_EXPAND_INPUT);
-}
-
 /**
- * KDF_CK and the message key in libsodium's memory: the next chain key at OUT2, this message's
- * AEAD key at OUT3 (the caller wipes OUT3 once it is used). Wipes everything else it touched.
+ * KDF_CK in libsodium's memory, with one HMAC key schedule for both outputs: this message's key
+ * HMAC(ck, 0x01) at OUT1 and the next chain key HMAC(ck, 0x02) at OUT2 (the caller copies out
+ * and wipes both). Wipes everything else it touched.
  */
 function stepInScratch(r: RawSodium, chainKey: Uint8Array): void {
   const h = r.HEAPU8;
@@ -251,26 +211,30 @@ function stepInScratch(r: RawSodium, chainKey: Uint8Array): void {
   r._crypto_auth_hmacsha256_final(b + STATE1, b + OUT1);
   r._crypto_auth_hmacsha256_update(b + STATE2, b + BYTE2, 1, 0);
   r._crypto_auth_hmacsha256_final(b + STATE2, b + OUT2);
-  r._crypto_auth_hmacsha256(b + OUT3, b + LABEL, MESSAGE_KEY_EXPAND_INPUT.length, 0, b + OUT1);
-  h.fill(0, b + KEY, b + OUT2);
+  h.fill(0, b + KEY, b + KEY + 32);
   h.fill(0, b + STATE1, b + STATE2 + HMAC_STATE_BYTES);
 }
 
-/** One sending/receiving step in one go: the next chain key and this message's AEAD key. */
+/** The next chain key stepInScratch left at OUT2, copied out; wipes OUT1 and OUT2. */
+function takeNextChainKey(r: RawSodium): Uint8Array {
+  const h = r.HEAPU8;
+  const next = h.slice(base + OUT2, base + OUT2 + 32);
+  h.fill(0, base + OUT1, base + OUT2 + 32);
+  return next;
+}
+
+/** KDF_CK (Double Ratchet spec; libsignal's ChainKey): the next chain key and this message's AEAD key. */
 export function chainStep(chainKey: Uint8Array): { chainKey: Uint8Array; messageKey: Uint8Array } {
   const r = raw;
   if (!r) {
-    const step = fastKdfCk(chainKey);
-    return { chainKey: step.chainKey, messageKey: messageKeyFromSeed(step.messageKeySeed) };
+    return {
+      chainKey: sodium.crypto_auth_hmacsha256(Uint8Array.of(2), chainKey),
+      messageKey: sodium.crypto_auth_hmacsha256(Uint8Array.of(1), chainKey),
+    };
   }
   stepInScratch(r, chainKey);
-  const h = r.HEAPU8;
-  const b = base;
-  const next = h.slice(b + OUT2, b + OUT2 + 32);
-  const messageKey = h.slice(b + OUT3, b + OUT3 + 32);
-  h.fill(0, b + OUT2, b + OUT2 + 32);
-  h.fill(0, b + OUT3, b + OUT3 + 32);
-  return { chainKey: next, messageKey };
+  const messageKey = r.HEAPU8.slice(base + OUT1, base + OUT1 + 32);
+  return { chainKey: takeNextChainKey(r), messageKey };
 }
 
 /**
@@ -313,12 +277,12 @@ export function seal(
   h.fill(0, adAt, adAt + total);
 }
 
-/** Where a message key lies for the AEAD: in JS memory, or already in libsodium's (OUT3, after stepInScratch). */
+/** Where a message key lies for the AEAD: in JS memory, or already in libsodium's (OUT1, after stepInScratch). */
 type KeySource = Uint8Array | 'scratch';
 
 /** Puts the key at KEY unless it is in the scratch already; returns its address. */
 function placeKey(h: Uint8Array, key: KeySource): number {
-  if (key === 'scratch') return base + OUT3;
+  if (key === 'scratch') return base + OUT1;
   h.set(key, base + KEY);
   return base + KEY;
 }
@@ -422,15 +386,6 @@ export function sealNextMessage(
   stepInScratch(r, chainKey);
   const ciphertext = sealMessageIn(r, 'scratch', ad, prefix, ratchetKey, pn, n, nonce, plaintext);
   return { ciphertext, chainKey: takeNextChainKey(r) };
-}
-
-/** The next chain key stepInScratch left at OUT2, copied out; wipes OUT2 and OUT3. */
-function takeNextChainKey(r: RawSodium): Uint8Array {
-  const h = r.HEAPU8;
-  const next = h.slice(base + OUT2, base + OUT2 + 32);
-  h.fill(0, base + OUT2, base + OUT2 + 32);
-  h.fill(0, base + OUT3, base + OUT3 + 32);
-  return next;
 }
 
 // openMessage's body on the fast path; the caller has checked the lengths and called ensureData.

@@ -49,14 +49,12 @@ export {
   kdfRk,
   kdfCk,
   deriveMessageKeys,
-  messageKeyFromSeed,
   type RootStep,
   type ChainStep,
 } from './kdf.js';
 export {
   LABEL_PQXDH,
   LABEL_RATCHET,
-  LABEL_MESSAGE_KEYS,
   LABEL_SIG_X25519_PREKEY,
   LABEL_SIG_MLKEM_PREKEY,
   MAX_SKIP,

@@ -3,9 +3,8 @@
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers-sumo';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chainStep, fastKdfCk, fastPathActive, hmac32, open, openNextMessage, seal, sealMessage, sealNextMessage, withoutFastPath } from './fast.js';
-import { deriveMessageKeys, hkdfExpand, hkdfExtract, hkdfSha256, hmacSha256, initCrypto, kdfCk, kdfRk, LABEL_MESSAGE_KEYS, pqxdhKdf } from './index.js';
-import { messageKeyFromSeed } from './kdf.js';
+import { chainStep, fastPathActive, hmac32, open, openNextMessage, seal, sealMessage, sealNextMessage, withoutFastPath } from './fast.js';
+import { deriveMessageKeys, hkdfExpand, hkdfExtract, hkdfSha256, hmacSha256, initCrypto, kdfCk, kdfRk, pqxdhKdf } from './index.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
@@ -155,9 +154,12 @@ describe("libsignal's published ratchet values", () => {
     expect(hex(kdfRk(root, dhOut, 'WhisperRatchet').rootKey)).not.toBe(hex(step.rootKey));
   });
 
-  it("Refuge's message key is HKDF-Expand(seed, 'Refuge_MessageKeys', 32)", () => {
-    const seed = randomBytes(32);
-    expect(hex(messageKeyFromSeed(seed))).toBe(hex(hkdfExpand(seed, LABEL_MESSAGE_KEYS, 32)));
+  it("the ratchet's message key is KDF_CK's HMAC(ck, 0x01), used as the AEAD key as it is", () => {
+    const ck = randomBytes(32);
+    const step = chainStep(ck);
+    expect(hex(step.messageKey)).toBe(createHmac('sha256', ck).update(Uint8Array.of(1)).digest('hex'));
+    expect(hex(step.chainKey)).toBe(createHmac('sha256', ck).update(Uint8Array.of(2)).digest('hex'));
+    expect(hex(step.messageKey)).toBe(hex(kdfCk(ck).messageKeySeed));
   });
 });
 
@@ -171,12 +173,9 @@ describe('the libsodium hot path (fast.ts)', () => {
       const key = randomBytes(32);
       const data = randomBytes(i * 3);
       expect(hex(hmac32(key, data))).toBe(hex(sodium.crypto_auth_hmacsha256(data, key)));
-      const step = fastKdfCk(key);
+      const step = chainStep(key);
       expect(hex(step.chainKey)).toBe(hex(sodium.crypto_auth_hmacsha256(Uint8Array.of(2), key)));
-      expect(hex(step.messageKeySeed)).toBe(hex(sodium.crypto_auth_hmacsha256(Uint8Array.of(1), key)));
-      const fused = chainStep(key);
-      expect(hex(fused.chainKey)).toBe(hex(step.chainKey));
-      expect(hex(fused.messageKey)).toBe(hex(hkdfExpand(step.messageKeySeed, LABEL_MESSAGE_KEYS, 32)));
+      expect(hex(step.messageKey)).toBe(hex(sodium.crypto_auth_hmacsha256(Uint8Array.of(1), key)));
 
       const nonce = randomBytes(24);
       const ad1 = randomBytes(64);
@@ -192,8 +191,8 @@ describe('the libsodium hot path (fast.ts)', () => {
       expect(open(key, nonce, ad1, ad2, tampered)).toBeNull();
       // the wrapper fallback agrees too
       withoutFastPath(() => {
-        expect(hex(fastKdfCk(key).chainKey)).toBe(hex(step.chainKey));
-        expect(hex(chainStep(key).messageKey)).toBe(hex(fused.messageKey));
+        expect(hex(chainStep(key).chainKey)).toBe(hex(step.chainKey));
+        expect(hex(chainStep(key).messageKey)).toBe(hex(step.messageKey));
         expect(hex(hmac32(key, data))).toBe(hex(sodium.crypto_auth_hmacsha256(data, key)));
         const again = new Uint8Array(plaintext.length + 16);
         seal(key, nonce, ad1, ad2, plaintext, again, 0);

@@ -4,10 +4,10 @@
 import { utf8 } from './bytes.js';
 import { LABEL_RATCHET } from './constants.js';
 import { CryptoError } from './errors.js';
-import { fastKdfCk, hmac32 } from './fast.js';
+import { chainStep, hmac32 } from './fast.js';
 import { requireReady, sodium } from './sodium.js';
 
-export { chainStep, messageKeyFromSeed } from './fast.js';
+export { chainStep } from './fast.js';
 
 const ZERO_SALT = new Uint8Array(32);
 const MESSAGE_KEY_SEED = Uint8Array.of(0x01);
@@ -75,10 +75,16 @@ export interface ChainStep {
   messageKeySeed: Uint8Array;
 }
 
-/** KDF_CK: next chain key = HMAC(ck, 0x02), message key seed = HMAC(ck, 0x01) (libsignal's ChainKey). */
+/**
+ * KDF_CK: next chain key = HMAC(ck, 0x02), message key seed = HMAC(ck, 0x01) (libsignal's ChainKey).
+ * The pairwise ratchet uses the seed as its AEAD key directly (chainStep); sender keys expand it.
+ */
 export function kdfCk(chainKey: Uint8Array): ChainStep {
   requireReady();
-  if (chainKey.length === 32) return fastKdfCk(chainKey);
+  if (chainKey.length === 32) {
+    const step = chainStep(chainKey);
+    return { chainKey: step.chainKey, messageKeySeed: step.messageKey };
+  }
   return {
     chainKey: hmacSha256(chainKey, CHAIN_KEY_SEED),
     messageKeySeed: hmacSha256(chainKey, MESSAGE_KEY_SEED),
@@ -87,8 +93,8 @@ export function kdfCk(chainKey: Uint8Array): ChainStep {
 
 /**
  * libsignal's MessageKeys::derive_keys: HKDF(ikm = seed, salt = zeros, info, length); with
- * info "WhisperMessageKeys" and 80 bytes = AES key || MAC key || IV. Refuge's own message key
- * is messageKeyFromSeed (HKDF-Expand only, info "Refuge_MessageKeys", 32 bytes).
+ * info "WhisperMessageKeys" and 80 bytes = AES key || MAC key || IV (their AES-CBC + HMAC
+ * AEAD needs three keys). Only for checking against libsignal's test vectors.
  */
 export function deriveMessageKeys(seed: Uint8Array, info: Uint8Array | string, length: number): Uint8Array {
   return hkdfSha256(seed, ZERO_SALT, info, length);

@@ -19,8 +19,8 @@ import {
   WIRE_VERSION,
 } from './constants.js';
 import { CryptoError } from './errors.js';
-import { messageKeyFromSeed, openMessage, openNextMessage, sealNextMessage } from './fast.js';
-import { hkdfSha256, kdfCk, kdfRk } from './kdf.js';
+import { chainStep, openMessage, openNextMessage, sealNextMessage } from './fast.js';
+import { hkdfSha256, kdfRk } from './kdf.js';
 import {
   decodeAndVerifyBundle,
   identityPrivateToX25519,
@@ -50,8 +50,8 @@ interface SkippedKey {
   /** remote ratchet public key of the chain the key belongs to */
   readonly dh: Uint8Array;
   readonly n: number;
-  /** message-key seed (KDF_CK output); the AEAD key is derived from it when used */
-  readonly seed: Uint8Array;
+  /** the message's AEAD key (KDF_CK output) */
+  readonly messageKey: Uint8Array;
   /** caller's `now` when the key was stored */
   readonly at: number;
 }
@@ -411,12 +411,12 @@ export function decryptMessage(session: SessionState, ciphertext: Uint8Array, no
   return ratchetDecrypt(session, m, now);
 }
 
-/** Walks a chain from index `from` to `to`, collecting the skipped message-key seeds. */
+/** Walks a chain from index `from` to `to`, collecting the skipped message keys. */
 function skipTo(chainKey: Uint8Array, from: number, to: number, dhKey: Uint8Array, now: number, out: SkippedKey[]): Uint8Array {
   let ck = chainKey;
   for (let i = from; i < to; i++) {
-    const step = kdfCk(ck);
-    out.push({ dh: dhKey, n: i, seed: step.messageKeySeed, at: now });
+    const step = chainStep(ck);
+    out.push({ dh: dhKey, n: i, messageKey: step.messageKey, at: now });
     ck = step.chainKey;
   }
   return ck;
@@ -455,7 +455,8 @@ function ratchetDecrypt(s: SessionState, m: ParsedMessage, now: number): { sessi
     const entry = s.skipped.get(id);
     if (entry) {
       if (isExpired(entry, now)) throw new CryptoError('DECRYPT_FAILED', 'message key expired');
-      const plaintext = open(messageKeyFromSeed(entry.seed), s, m);
+      // a copy: open() wipes its key, and the caller's state keeps this entry if it fails
+      const plaintext = open(entry.messageKey.slice(), s, m);
       return { session: { ...s, pendingPrekey: null, skipped: rebuildSkipped(s.skipped, id, [], now) }, plaintext };
     }
   }
@@ -548,7 +549,7 @@ export function serializeSession(s: SessionState): Uint8Array {
   w.u8(s.previousRemote.length);
   for (const k of s.previousRemote) w.bytes(k);
   w.u32(s.skipped.size);
-  for (const e of s.skipped.values()) w.bytes(e.dh).u32(e.n).bytes(e.seed).f64(e.at);
+  for (const e of s.skipped.values()) w.bytes(e.dh).u32(e.n).bytes(e.messageKey).f64(e.at);
   return w.finish();
 }
 
@@ -589,10 +590,10 @@ export function deserializeSession(b: Uint8Array): SessionState {
       lastHex = toHex(dhKey);
     }
     const n = r.u32();
-    const seed = r.bytes(32);
+    const messageKey = r.bytes(32);
     const at = r.f64();
     if (!Number.isFinite(at)) throw new CryptoError('MALFORMED', 'invalid skipped key date');
-    skipped.set(skippedId(lastHex, n), { dh: dhKey, n, seed, at });
+    skipped.set(skippedId(lastHex, n), { dh: dhKey, n, messageKey, at });
   }
   r.end();
   if ((recv === null) !== (dhr === null)) throw new CryptoError('MALFORMED', 'inconsistent receiving chain');
