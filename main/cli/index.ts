@@ -8,7 +8,7 @@ import { addContact, coreFromApi, registerAccount, SyncEngine, flushOutbox } fro
 import { Core } from '../core/service/core.js';
 import { passphraseProtectorFactory } from '../core/service/protectors.js';
 import { parseArgs, requireFlag, UsageError, type ParsedArgs } from './args.js';
-import { backupCommand } from './backup.js';
+import { BACKUP_USAGE, backupCommand } from './backup.js';
 import { GROUP_USAGE, groupCommand, printGroupMessage } from './group.js';
 import { SEARCH_USAGE, searchCommand } from './search.js';
 
@@ -21,6 +21,7 @@ const USAGE = `usage:
   refuge safety-number --profile DIR --with NAME
 ${GROUP_USAGE}
 ${SEARCH_USAGE}
+${BACKUP_USAGE}
 The profile passphrase is read from REFUGE_PASSPHRASE.`;
 
 interface Session {
