@@ -13,6 +13,8 @@ export type StoreErrorCode =
   | 'NOT_FOUND'
   /** bad argument from the caller */
   | 'INVALID_ARGUMENT'
+  /** a write failed part-way inside a transaction whose callback caught the error; the transaction was rolled back */
+  | 'WRITE_FAILED'
   /** the store was used after close() */
   | 'CLOSED';
 

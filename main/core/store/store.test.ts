@@ -308,6 +308,14 @@ describe('processed envelopes', () => {
     expect(store.hasProcessedEnvelope('env-1')).toBe(false);
     expect(store.hasProcessedEnvelope('env-2')).toBe(true);
   });
+
+  it('tells which of a batch of ids were processed, in one call', () => {
+    store.markEnvelopeProcessed('env-1', 100);
+    store.markEnvelopeProcessed('env-3', 100);
+    expect(store.processedEnvelopeIds(['env-1', 'env-2', 'env-3', 'env-1'])).toEqual(new Set(['env-1', 'env-3']));
+    expect(store.processedEnvelopeIds(['env-9'])).toEqual(new Set());
+    expect(store.processedEnvelopeIds([])).toEqual(new Set());
+  });
 });
 
 describe('transactions', () => {
@@ -365,6 +373,60 @@ describe('transactions', () => {
     });
     expect(result).toBe('done');
     expect(store.listSessionDevices('bob')).toEqual([1]);
+  });
+
+  it('a write that joined without a savepoint and failed half-way cannot commit, even if its error was caught', () => {
+    const conv = store.getOrCreateDirectConversation('bob', 0);
+    expectStoreError(
+      () =>
+        store.transaction(() => {
+          store.insertMessage(message(conv.id, 'kept-back', 1));
+          try {
+            // the first row is written, the second collides: a half-done enqueue
+            store.enqueueOutbox([
+              { envelopeId: 'dup', messageId: null, to: 'bob', toDeviceId: 1, body: 'AA', createdAt: 1 },
+              { envelopeId: 'dup', messageId: null, to: 'bob', toDeviceId: 1, body: 'AA', createdAt: 1 },
+            ]);
+          } catch {
+            // swallowed on purpose: the transaction must still refuse to commit
+          }
+        }),
+      'WRITE_FAILED',
+    );
+    reopen();
+    expect(store.listOutbox(10)).toEqual([]);
+    expect(store.getMessage('kept-back')).toBeUndefined();
+    // the store is usable again
+    expect(store.insertMessage(message(conv.id, 'after', 2))).toBe(true);
+    expect(store.getMessage('after')?.text).toBe('text after');
+  });
+
+  it('a half-done joined write inside a savepoint rolls back only that savepoint', () => {
+    const conv = store.getOrCreateDirectConversation('bob', 0);
+    store.transaction(() => {
+      store.insertMessage(message(conv.id, 'outer', 1));
+      try {
+        store.transaction(() => {
+          store.putSession('bob', 2, bytes(2));
+          try {
+            store.enqueueOutbox([
+              { envelopeId: 'dup', messageId: null, to: 'bob', toDeviceId: 1, body: 'AA', createdAt: 1 },
+              { envelopeId: 'dup', messageId: null, to: 'bob', toDeviceId: 1, body: 'AA', createdAt: 1 },
+            ]);
+          } catch {
+            // swallowed: the savepoint still refuses to release
+          }
+        });
+      } catch (error) {
+        expect((error as StoreError).code).toBe('WRITE_FAILED');
+      }
+      // a later savepoint is unaffected
+      store.transaction(() => store.putSession('bob', 3, bytes(3)));
+    });
+    reopen();
+    expect(store.getMessage('outer')?.text).toBe('text outer');
+    expect(store.listOutbox(10)).toEqual([]);
+    expect(store.listSessionDevices('bob')).toEqual([3]);
   });
 
   it('refuses async callbacks and rolls them back', () => {

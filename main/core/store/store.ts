@@ -275,6 +275,11 @@ const STATUS_FROM: Record<OutgoingStatus, readonly MessageStatus[]> = {
 export class Store {
   #db: Database | null;
   #depth = 0;
+  /**
+   * The nesting depth at which a multi-statement write that joined the caller's transaction
+   * failed part-way (see #completeOrAbort), until a rollback covering it undoes its half.
+   */
+  #halfWrittenAt: number | null = null;
 
   /** Use openStore(). */
   constructor(db: Database) {
@@ -323,6 +328,11 @@ export class Store {
       if (isThenable(result)) {
         throw new StoreError('INVALID_ARGUMENT', 'Store.transaction callbacks must be synchronous.');
       }
+      // A joined write failed part-way inside this transaction and `fn` caught the error: its
+      // half must not commit, so this whole transaction (or savepoint) rolls back instead.
+      if (this.#halfWrittenAt !== null && this.#halfWrittenAt > depth) {
+        throw new StoreError('WRITE_FAILED', 'A write in this transaction failed part-way; none of the transaction was saved.');
+      }
       db.exec(depth === 0 ? 'COMMIT' : `RELEASE ${savepoint}`);
       return result;
     } catch (error) {
@@ -331,9 +341,27 @@ export class Store {
       } catch {
         // SQLite may already have rolled back (e.g. after SQLITE_FULL)
       }
+      if (this.#halfWrittenAt !== null && this.#halfWrittenAt > depth) this.#halfWrittenAt = null; // undone with the rest
       throw error;
     } finally {
       this.#depth = depth;
+    }
+  }
+
+  /**
+   * Runs the remaining statements of a write that joined the caller's transaction without a
+   * savepoint of its own, after its first statement. Should one of them throw, the enclosing
+   * transaction can no longer commit (see transaction()), so the half-done write never does.
+   *
+   * Why no savepoint: every SAVEPOINT makes FTS5 flush its pending index into a new segment,
+   * so one per received message made a batch write (and later merge) hundreds of tiny segments.
+   */
+  #completeOrAbort<T>(rest: () => T): T {
+    try {
+      return rest();
+    } catch (error) {
+      this.#halfWrittenAt ??= this.#depth;
+      throw error;
     }
   }
 
@@ -492,19 +520,20 @@ export class Store {
 
   /** The direct conversation with `peer`, created (with a random id) if there is none. */
   getOrCreateDirectConversation(peer: string, now: number): ConversationRow {
-    return this.transaction(() => {
-      const db = this.#conn();
-      const existing = db.prepare(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE kind = 'direct' AND peer = ?`).get([peer]);
-      if (existing) return toConversation(existing);
-      const created = db
-        .prepare(
-          `INSERT INTO conversations (id, kind, peer, created_at, updated_at, unread_count) VALUES (?, 'direct', ?, ?, ?, 0)
-           RETURNING ${CONVERSATION_COLUMNS}`,
-        )
-        .get([randomUUID(), peer, now, now]);
-      if (!created) throw new Error('store: INSERT ... RETURNING returned no row');
-      return toConversation(created);
-    });
+    // Read-then-insert needs a transaction against another connection inserting in between; inside
+    // the caller's it is one write statement, atomic on its own (no savepoint: see #completeOrAbort).
+    if (this.#depth === 0) return this.transaction(() => this.getOrCreateDirectConversation(peer, now));
+    const db = this.#conn();
+    const existing = db.prepare(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE kind = 'direct' AND peer = ?`).get([peer]);
+    if (existing) return toConversation(existing);
+    const created = db
+      .prepare(
+        `INSERT INTO conversations (id, kind, peer, created_at, updated_at, unread_count) VALUES (?, 'direct', ?, ?, ?, 0)
+         RETURNING ${CONVERSATION_COLUMNS}`,
+      )
+      .get([randomUUID(), peer, now, now]);
+    if (!created) throw new Error('store: INSERT ... RETURNING returned no row');
+    return toConversation(created);
   }
 
   getConversation(id: string): ConversationRow | undefined {
@@ -546,31 +575,33 @@ export class Store {
    */
   insertMessage(row: MessageRow): boolean {
     if (!isMessageStatus(row.status)) throw new StoreError('INVALID_ARGUMENT', 'Unknown message status.');
-    return this.transaction(() => {
-      const db = this.#conn();
-      let changes: number;
-      try {
-        changes = db
-          .prepare(
-            `INSERT INTO messages (${MESSAGE_COLUMNS}, search_terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (id) DO NOTHING`,
-          )
-          .run([row.id, row.conversationId, row.sender, flag(row.outgoing), row.text, row.sentAt, row.receivedAt, row.status, emojiTerms(row.text)])
-          .changes;
-      } catch (error) {
-        if (errorCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-          throw new StoreError('NOT_FOUND', 'That conversation does not exist.');
-        }
-        throw error;
+    // Two statements: inside the caller's transaction they join it (no savepoint, see #completeOrAbort).
+    if (this.#depth === 0) return this.transaction(() => this.insertMessage(row));
+    const db = this.#conn();
+    let changes: number;
+    try {
+      changes = db
+        .prepare(
+          `INSERT INTO messages (${MESSAGE_COLUMNS}, search_terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO NOTHING`,
+        )
+        .run([row.id, row.conversationId, row.sender, flag(row.outgoing), row.text, row.sentAt, row.receivedAt, row.status, emojiTerms(row.text)])
+        .changes;
+    } catch (error) {
+      if (errorCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+        throw new StoreError('NOT_FOUND', 'That conversation does not exist.');
       }
-      if (changes === 0) return false;
+      throw error;
+    }
+    if (changes === 0) return false;
+    this.#completeOrAbort(() =>
       db.prepare('UPDATE conversations SET updated_at = max(updated_at, ?), unread_count = unread_count + ? WHERE id = ?').run([
         row.receivedAt ?? row.sentAt,
         row.outgoing ? 0 : 1,
         row.conversationId,
-      ]);
-      return true;
-    });
+      ]),
+    );
+    return true;
   }
 
   /**
@@ -652,9 +683,12 @@ export class Store {
     const stmt = this.#conn().prepare(
       'INSERT INTO outbox (envelope_id, message_id, recipient, recipient_device_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    this.transaction(() => {
+    const insertAll = () => {
       for (const row of rows) stmt.run([row.envelopeId, row.messageId, row.to, row.toDeviceId, row.body, row.createdAt]);
-    });
+    };
+    // Inside the caller's transaction: joined, no savepoint (see #completeOrAbort).
+    if (this.#depth === 0) this.transaction(insertAll);
+    else this.#completeOrAbort(insertAll);
   }
 
   /** Up to `limit` queued envelopes, oldest (first enqueued) first. */
@@ -716,6 +750,15 @@ export class Store {
 
   hasProcessedEnvelope(id: string): boolean {
     return this.#conn().prepare('SELECT 1 FROM processed_envelopes WHERE id = ?', { pluck: true }).get([id]) !== undefined;
+  }
+
+  /** Which of `ids` were processed already: one query for a whole delivered batch. */
+  processedEnvelopeIds(ids: readonly string[]): Set<string> {
+    if (ids.length === 0) return new Set();
+    const found = this.#conn()
+      .prepare('SELECT p.id FROM json_each(?) AS j JOIN processed_envelopes p ON p.id = j.value', { pluck: true })
+      .all([JSON.stringify(ids)]);
+    return new Set(found.filter((v): v is string => typeof v === 'string'));
   }
 
   markEnvelopeProcessed(id: string, at: number): void {
