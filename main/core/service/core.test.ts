@@ -18,6 +18,19 @@ async function readyCore(username: string) {
   return { core, registration };
 }
 
+/** Alice opens a session from Bob's public keys as the relay would hand them out; her conversation id. */
+async function addBobTo(alice: Awaited<ReturnType<typeof readyCore>>, bob: Awaited<ReturnType<typeof readyCore>>): Promise<string> {
+  const bundle = {
+    username: 'bob',
+    deviceId: 1,
+    identityKey: bob.registration.keys.identityKey,
+    signedPrekey: bob.registration.keys.signedPrekey,
+    kyberPrekey: { ...bob.registration.keys.kyberLastResort, lastResort: true },
+  };
+  const { conversationId } = await alice.core.handle('contacts.add', { bundles: [bundle] });
+  return conversationId;
+}
+
 describe('Core', () => {
   it('tops up one-time prekeys with fresh ids only when the relay runs low', async () => {
     const { core, registration } = await readyCore('alice');
@@ -46,15 +59,7 @@ describe('Core', () => {
     const alice = await readyCore('alice');
     const bob = await readyCore('bob');
     try {
-      // Alice opens a session from Bob's public keys as the relay would hand them out.
-      const bundle = {
-        username: 'bob',
-        deviceId: 1,
-        identityKey: bob.registration.keys.identityKey,
-        signedPrekey: bob.registration.keys.signedPrekey,
-        kyberPrekey: { ...bob.registration.keys.kyberLastResort, lastResort: true },
-      };
-      const { conversationId } = await alice.core.handle('contacts.add', { bundles: [bundle] });
+      const conversationId = await addBobTo(alice, bob);
       const message = await alice.core.handle('messages.send', { conversationId, text: 'hello' });
       const { envelopes } = await alice.core.handle('outbox.pending', { limit: 10 });
       expect(envelopes).toHaveLength(1);
@@ -72,14 +77,7 @@ describe('Core', () => {
     const alice = await readyCore('alice');
     const bob = await readyCore('bob');
     try {
-      const bundle = {
-        username: 'bob',
-        deviceId: 1,
-        identityKey: bob.registration.keys.identityKey,
-        signedPrekey: bob.registration.keys.signedPrekey,
-        kyberPrekey: { ...bob.registration.keys.kyberLastResort, lastResort: true },
-      };
-      const { conversationId } = await alice.core.handle('contacts.add', { bundles: [bundle] });
+      const conversationId = await addBobTo(alice, bob);
       await alice.core.handle('messages.send', { conversationId, text: 'still arrives' });
       const [sent] = (await alice.core.handle('outbox.pending', { limit: 10 })).envelopes;
       // The relay checks only the alphabet, so a body of 5 characters gets through to Bob.
@@ -88,6 +86,37 @@ describe('Core', () => {
       const { results } = await bob.core.handle('envelopes.receive', { envelopes: [bad, good] });
       expect(results.map((r) => r.outcome)).toEqual(['rejected', 'stored']);
       expect(results[1]?.message?.text).toBe('still arrives');
+    } finally {
+      alice.core.close();
+      bob.core.close();
+    }
+  });
+
+  it('stores an envelope repeated within a batch or redelivered later once, and queues one receipt per batch', async () => {
+    const alice = await readyCore('alice');
+    const bob = await readyCore('bob');
+    try {
+      const conversationId = await addBobTo(alice, bob);
+      await alice.core.handle('messages.send', { conversationId, text: 'first' });
+      await alice.core.handle('messages.send', { conversationId, text: 'second' });
+      const delivered = (await alice.core.handle('outbox.pending', { limit: 10 })).envelopes.map((e) => ({
+        id: e.id,
+        from: 'alice',
+        fromDeviceId: 1,
+        body: e.body,
+        receivedAt: 1,
+      }));
+      const [first, second] = delivered;
+      if (!first || !second) throw new Error('alice queued fewer than two envelopes');
+      const batch = await bob.core.handle('envelopes.receive', { envelopes: [first, first, second] });
+      expect(batch.results.map((r) => r.outcome)).toEqual(['stored', 'duplicate', 'stored']);
+      const again = await bob.core.handle('envelopes.receive', { envelopes: [first, second] });
+      expect(again.results.map((r) => r.outcome)).toEqual(['duplicate', 'duplicate']);
+      const conversations = await bob.core.handle('conversations.list', {});
+      expect(conversations.map((c) => [c.peer, c.unreadCount, c.lastMessage?.text])).toEqual([['alice', 2, 'second']]);
+      // one delivery receipt for both messages, to alice's device
+      const receipts = (await bob.core.handle('outbox.pending', { limit: 10 })).envelopes;
+      expect(receipts.map((e) => e.to)).toEqual(['alice']);
     } finally {
       alice.core.close();
       bob.core.close();

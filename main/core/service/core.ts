@@ -531,10 +531,14 @@ export class Core {
     const receipts = new Map<string, { peer: string; deviceId: number; groupId: string | undefined; ids: string[] }>();
     // One transaction, so one commit (one fsync) per batch, receipts included (bench: store, startup).
     return store.transaction(() => {
+      // Dedupe: one lookup for the batch; ids processed in it join the set (a batch may repeat one).
+      const processed = store.processedEnvelopeIds(envelopes.map((envelope) => envelope.id));
+      const lookups = new ReceiveBatchLookups(store);
       const results = envelopes.map((envelope): EnvelopeResult => {
-        if (store.hasProcessedEnvelope(envelope.id)) return { id: envelope.id, outcome: 'duplicate' };
-        const result = this.receiveOne(store, identity, envelope, now);
+        if (processed.has(envelope.id)) return { id: envelope.id, outcome: 'duplicate' };
+        const result = this.receiveOne(store, lookups, identity, envelope, now);
         store.markEnvelopeProcessed(envelope.id, now);
+        processed.add(envelope.id);
         if (result.receiptFor) {
           const { id, groupId } = result.receiptFor;
           const key = `${envelope.from}\u0000${envelope.fromDeviceId}\u0000${groupId ?? ''}`;
@@ -565,6 +569,7 @@ export class Core {
 
   private receiveOne(
     store: Store,
+    lookups: ReceiveBatchLookups,
     identity: IdentityKeyPair,
     envelope: DeliveredEnvelope,
     now: number,
@@ -612,9 +617,13 @@ export class Core {
 
     // The message authenticated: commit the session and any consumed one-time prekeys.
     const remoteIdentity = sessionInfo(decrypted.session).remoteIdentityKey;
-    if (!store.getContact(from)) store.upsertContact({ username: from, identityKey: remoteIdentity, verified: false, addedAt: now });
+    if (!lookups.isContact(from)) {
+      store.upsertContact({ username: from, identityKey: remoteIdentity, verified: false, addedAt: now });
+      lookups.contactAdded(from);
+    }
     if (changedKey) {
       recordPendingIdentity(store, from, changedKey, { deviceId: envelope.fromDeviceId, record: serializeSession(decrypted.session) });
+      lookups.identityHeld(from);
     } else {
       store.putSession(from, envelope.fromDeviceId, serializeSession(decrypted.session));
     }
@@ -631,7 +640,7 @@ export class Core {
       if (payload.type !== 'group-msg' || result.outcome !== 'stored' || !result.message) return { result };
       // A member's message: their indicator goes, and the delivery receipt goes to them only (pairwise).
       this.presence.clearIncoming(result.message.conversationId, from);
-      const held = pendingIdentityKey(store, from) !== null;
+      const held = lookups.isHeld(from);
       return { result, ...(held ? {} : { receiptFor: { id: result.message.id, groupId: payload.g } }) };
     }
     if (payload.type !== 'text') {
@@ -640,10 +649,9 @@ export class Core {
       return { result: { id: envelope.id, outcome: 'stored' } };
     }
 
-    const conversation = store.getOrCreateDirectConversation(from, now);
     const row: MessageRow = {
       id: payload.id,
-      conversationId: conversation.id,
+      conversationId: lookups.directConversationId(from, now),
       sender: from,
       outgoing: false,
       text: payload.text,
@@ -656,7 +664,7 @@ export class Core {
     // A message that quotes nothing needs no reply lookup (a query per received message otherwise).
     const [message] = payload.replyTo === undefined ? [{ ...toMessage(row), replyTo: null }] : withReplies(store, [toMessage(row)]);
     // Nothing goes out to an identity the user has not accepted, not even a delivery receipt.
-    const held = pendingIdentityKey(store, from) !== null;
+    const held = lookups.isHeld(from);
     return { result: { id: envelope.id, outcome: 'stored', message: message ?? toMessage(row) }, ...(held ? {} : { receiptFor: { id: payload.id } }) };
   }
 
@@ -698,6 +706,54 @@ export class Core {
           ? { text: lastMessage.text, outgoing: lastMessage.outgoing, sentAt: lastMessage.sentAt, status: lastMessage.status }
           : null,
       }));
+  }
+}
+
+/**
+ * What receiveOne looks up for every envelope, looked up once per sender and batch (bench: store):
+ * whether they are a contact, whether their new identity is held, their direct conversation. Inside
+ * the batch's transaction only the batch itself changes these, and it tells this memo when it does
+ * (contacts and direct conversations are never deleted by a receive).
+ */
+class ReceiveBatchLookups {
+  readonly #contacts = new Set<string>();
+  readonly #held = new Map<string, boolean>();
+  readonly #directConversations = new Map<string, string>();
+
+  constructor(private readonly store: Store) {}
+
+  isContact(username: string): boolean {
+    if (this.#contacts.has(username)) return true;
+    const known = this.store.getContact(username) !== undefined;
+    if (known) this.#contacts.add(username);
+    return known;
+  }
+
+  contactAdded(username: string): void {
+    this.#contacts.add(username);
+  }
+
+  /** Whether a new identity of `username` waits for the user (nothing goes out to it). */
+  isHeld(username: string): boolean {
+    let held = this.#held.get(username);
+    if (held === undefined) {
+      held = pendingIdentityKey(this.store, username) !== null;
+      this.#held.set(username, held);
+    }
+    return held;
+  }
+
+  identityHeld(username: string): void {
+    this.#held.set(username, true);
+  }
+
+  directConversationId(peer: string, now: number): string {
+    let id = this.#directConversations.get(peer);
+    if (id === undefined) {
+      id = this.store.getOrCreateDirectConversation(peer, now).id;
+      this.#directConversations.set(peer, id);
+    }
+    return id;
   }
 }
 
