@@ -315,6 +315,10 @@ describe('processed envelopes', () => {
     expect(store.processedEnvelopeIds(['env-1', 'env-2', 'env-3', 'env-1'])).toEqual(new Set(['env-1', 'env-3']));
     expect(store.processedEnvelopeIds(['env-9'])).toEqual(new Set());
     expect(store.processedEnvelopeIds([])).toEqual(new Set());
+    // one index probe per id, never a scan of the (up to 8 days of envelopes) table
+    const [plan] = planOf(profile.dir, key, [`SELECT p.id FROM json_each('["a"]') AS j JOIN processed_envelopes p ON p.id = j.value`]);
+    expect(plan).toContain('SEARCH p USING PRIMARY KEY');
+    expect(plan).not.toContain('SCAN p');
   });
 });
 
