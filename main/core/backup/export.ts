@@ -10,7 +10,7 @@ import { BackupSnapshot } from '../store/backup-io.js';
 import { ARGON2ID_PRESETS, type Argon2idParams } from '../vault/index.js';
 import { BackupError, errnoCode, ioError } from './errors.js';
 import type { Kdf } from './format.js';
-import { COUNT_NAMES, sameCounts, zeroCounts, type Counts } from './records.js';
+import { sameCounts, zeroCounts } from './records.js';
 import { BackupWriter } from './stream.js';
 import { fsyncDir, pathExists, placeNoClobber } from './fs.js';
 
@@ -78,10 +78,8 @@ export async function exportBackup(options: ExportOptions): Promise<ExportResult
     const streamStart = performance.now();
     throwIfCancelled(signal);
     options.check?.();
-    const sealing = writer;
-    const opened = BackupSnapshot.openWithTwin(options.profileDir, options.key, (dbFile) => sealing.startMessageCount(dbFile, options.key));
-    snapshot = opened.snapshot;
-    const messages = await writeRecords(snapshot, writer, options, opened.twin);
+    snapshot = BackupSnapshot.open(options.profileDir, options.key);
+    const messages = await writeRecords(snapshot, writer, options);
     snapshot.close();
     snapshot = null;
     await writer.end();
@@ -104,71 +102,14 @@ export async function exportBackup(options: ExportOptions): Promise<ExportResult
   }
 }
 
-/** Records held (at most about this much) while the worker counts the messages for the header. */
-const HOLD_BYTES = 8 * 1024 * 1024;
-
-/**
- * `messageCount`: the worker's count of messages in this same snapshot (null: count here). The
- * header record, which needs it, comes first: until the count arrives, the records after it
- * are held here (in order) while the pages are read on.
- */
-async function writeRecords(snapshot: BackupSnapshot, writer: BackupWriter, options: ExportOptions, messageCount: Promise<number> | null): Promise<number> {
+async function writeRecords(snapshot: BackupSnapshot, writer: BackupWriter, options: ExportOptions): Promise<number> {
   const { signal } = options;
-  const tableCounts = snapshot.countsExceptMessages();
-  const now = options.now ?? Date.now;
-  let counts: Counts | null = null;
-  const held: (string | Uint8Array)[] = [];
-  let heldBytes = 0;
-  const text = (value: string) => {
-    if (counts) writer.writeText(value);
-    else {
-      held.push(value);
-      heldBytes += value.length;
-    }
-  };
-  const line = (record: object) => text(`${JSON.stringify(record)}\n`);
-  const writeHeader = (messages: number) => {
-    const header: Counts = { ...tableCounts, messages };
-    counts = Object.fromEntries(COUNT_NAMES.map((name) => [name, header[name]])) as Counts; // the schema's key order
-    writer.writeText(`${JSON.stringify({ type: 'backup', app: 'refuge', createdAt: now(), counts })}\n`);
-    for (const part of held) {
-      if (typeof part === 'string') writer.writeText(part);
-      else writer.writeOwned(part);
-    }
-    held.length = 0;
-    heldBytes = 0;
-    return counts;
-  };
-  // The worker's count, or ours (same snapshot) if it failed.
-  let counted: number | null = null;
-  let countFailed = messageCount === null;
-  messageCount?.then(
-    (n) => {
-      counted = n;
-    },
-    () => {
-      countFailed = true;
-    },
-  );
-  /** Writes the header once the count is there (waiting for it when `wait` or too much is held). */
-  const settleHeader = async (wait: boolean): Promise<Counts | null> => {
-    if (counts) return counts;
-    if (countFailed) return writeHeader(snapshot.messageCount());
-    if (counted === null && (wait || heldBytes >= HOLD_BYTES)) {
-      try {
-        counted = await (messageCount ?? Promise.reject(new Error('no count')));
-      } catch {
-        return writeHeader(snapshot.messageCount());
-      }
-    } else if (counted === null) {
-      await new Promise<void>((resolve) => setImmediate(resolve)); // lets the worker's reply in
-    }
-    return counted === null ? null : writeHeader(counted);
-  };
-  if (countFailed) await settleHeader(true);
-
+  const line = (record: object) => writer.writeText(`${JSON.stringify(record)}\n`);
+  const counts = snapshot.counts();
   const account = snapshot.account();
   if (!account) throw new BackupError('INVALID_ARGUMENT', 'There is no account in this profile to back up.');
+  const now = options.now ?? Date.now;
+  line({ type: 'backup', app: 'refuge', createdAt: now(), counts });
   line({
     type: 'account',
     username: account.username,
@@ -223,6 +164,7 @@ async function writeRecords(snapshot: BackupSnapshot, writer: BackupWriter, opti
   await writer.flush();
 
   // Messages: SQLite builds the records (UTF-8 bytes), a rowid range at a time. The hot path.
+  const total = counts.messages;
   const lastSeq = snapshot.maxMessageSeq();
   let span = 64;
   for (let from = 1; from <= lastSeq; ) {
@@ -231,16 +173,10 @@ async function writeRecords(snapshot: BackupSnapshot, writer: BackupWriter, opti
     const to = from + span;
     const page = snapshot.messageRecords(from, to);
     const bytes = page.bytes.length;
+    writer.writeOwned(page.bytes); // the page's buffer goes to the sealing worker as is
     written.messages += page.count;
-    if (counts) {
-      writer.writeOwned(page.bytes); // the page's buffer goes to the sealing worker as is
-      await writer.flush();
-    } else {
-      held.push(page.bytes);
-      heldBytes += bytes;
-      await settleHeader(false);
-    }
-    if (counts) options.onProgress?.({ messages: written.messages, totalMessages: counts.messages, bytes: writer.bytesWritten });
+    await writer.flush();
+    options.onProgress?.({ messages: written.messages, totalMessages: total, bytes: writer.bytesWritten });
     from = to;
     // about PAGE_BYTES per range, whatever the message sizes (and gaps left by deleted rows)
     span = Math.max(MIN_PAGE, Math.min(MAX_PAGE, Math.floor((span * PAGE_BYTES) / Math.max(bytes, 1))));
@@ -258,8 +194,7 @@ async function writeRecords(snapshot: BackupSnapshot, writer: BackupWriter, opti
     line({ type: 'setting', values });
     written.settings++;
   }
-  const announced = await settleHeader(true);
-  if (!announced || !sameCounts(written, announced)) {
+  if (!sameCounts(written, counts)) {
     throw new BackupError('IO', 'The profile changed in an unexpected way while it was being read.');
   }
   line({ type: 'end', counts: written });

@@ -16,29 +16,11 @@
 //                                          everything
 //   anything that fails                    -> { type: 'error', code }  (an errno code such as
 //                                          'ENOSPC', or 'FAILED'; nothing of the input)
-// Besides, once, the export's message count (the header record needs it before the first message,
-// and on the main thread it is ~15 ms of a cold index read that this thread can do meanwhile):
-//   { type: 'count', file, key, flag }     opens the profile's database (raw key, transferred and
-//                                          wiped here) and starts a read transaction; then sets
-//                                          flag[0] from 0 to 1 and notifies (the parent waits on it
-//                                          with Atomics.wait while it holds the write lock, so this
-//                                          snapshot is the parent's), unless the parent gave up
-//                                          (flag[0] is not 0 any more). Then
-//                                          -> { type: 'count', messages } or { type: 'count-failed' }
-//                                          (never fatal to the stream: the parent counts itself).
 import { writevSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import sodium from 'libsodium-wrappers-sumo';
 
 if (!parentPort) throw new Error('seal-worker must run as a worker thread');
-/** SQLCipher, for the message count only: if it cannot load here, the parent counts (see 'count'). */
-let Database = null;
-const sqlite = import('@signalapp/sqlcipher').then(
-  (module) => {
-    Database = module.default;
-  },
-  () => undefined,
-);
 const port = parentPort;
 /** Sealed bytes gathered before a write. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
@@ -97,49 +79,8 @@ function progress(final) {
   port.postMessage({ type: 'progress', consumed, written, final });
 }
 
-/** The messages in the parent's snapshot (see the header); any failure leaves the count to the parent. */
-function countMessages(request) {
-  const flag = request.flag;
-  if (!(flag instanceof Int32Array) || !(flag.buffer instanceof SharedArrayBuffer)) throw new Error('bad request');
-  const key = request.key instanceof Uint8Array && request.key.length === 32 ? request.key : null;
-  const file = typeof request.file === 'string' ? request.file : null;
-  let db = null;
-  let started = false;
-  try {
-    if (!key || !file || !Database) throw new Error('count unavailable');
-    db = new Database(file);
-    const hex = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex');
-    db.exec(`PRAGMA key = "x'${hex}'"`);
-    db.exec('PRAGMA cipher_compatibility = 4');
-    db.exec('PRAGMA busy_timeout = 250');
-    db.exec('PRAGMA query_only = ON');
-    db.exec('BEGIN');
-    db.prepare('SELECT count(*) FROM account', { pluck: true, persistent: false }).get(); // fixes the snapshot
-    started = Atomics.compareExchange(flag, 0, 0, 1) === 0;
-    Atomics.notify(flag, 0);
-    if (!started) return; // the parent stopped waiting: this snapshot may not be its own
-    const messages = db.prepare('SELECT count(*) FROM messages', { pluck: true, persistent: false }).get();
-    if (typeof messages !== 'number') throw new Error('bad count');
-    port.postMessage({ type: 'count', messages });
-  } catch {
-    if (started) port.postMessage({ type: 'count-failed' });
-    else {
-      Atomics.compareExchange(flag, 0, 0, 2);
-      Atomics.notify(flag, 0);
-    }
-  } finally {
-    if (key) sodium.memzero(key);
-    try {
-      db?.close();
-    } catch {
-      // read-only: nothing to lose
-    }
-  }
-}
-
 function handle(request) {
   const type = request?.type;
-  if (type === 'count') return countMessages(request);
   if (type === 'init' && state === null && request.key instanceof Uint8Array && Number.isInteger(request.chunkBytes) && request.chunkBytes > 0 && Number.isInteger(request.fd)) {
     const init = sodium.crypto_secretstream_xchacha20poly1305_init_push(request.key);
     sodium.memzero(request.key);
@@ -181,7 +122,7 @@ function handle(request) {
   throw new Error('bad request');
 }
 
-const ready = Promise.all([sodium.ready, sqlite]);
+const ready = sodium.ready;
 port.on('message', (request) => {
   ready.then(
     () => {

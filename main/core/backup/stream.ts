@@ -32,8 +32,6 @@ const MAX_PENDING_BYTES = 3 * 1024 * 1024;
 /** Small writes (record lines) are gathered into one message to the worker of about this size. */
 const STAGE_BYTES = 256 * 1024;
 const SEAL_WORKER_URL = new URL('./seal-worker.mjs', import.meta.url);
-/** How long the export waits (blocked, holding the write lock) for the worker's snapshot before counting itself. */
-const TWIN_WAIT_MS = 500;
 /** Sealed chunks read per read() call. */
 const READ_BATCH_CHUNKS = 16;
 
@@ -67,7 +65,6 @@ class StreamSealer {
   #rejectFailed: (error: BackupError) => void = () => undefined;
   #wake: (() => void) | null = null;
   #closed = false;
-  #counted: { resolve: (messages: number) => void; reject: (error: Error) => void } | null = null;
 
   /** Starts the worker (it loads libsodium while the caller derives the key). */
   constructor() {
@@ -99,29 +96,6 @@ class StreamSealer {
   /** The file header: written at offset 0, and the additional data of the first chunk. */
   start(header: Uint8Array): void {
     this.#worker.postMessage({ type: 'start', header });
-  }
-
-  /**
-   * Has the worker open `dbFile` and start a read transaction; blocks (Atomics.wait, the event loop
-   * stopped) until it has, then resolves the worker's message count later. Null if the worker did
-   * not start one in time or failed (the caller counts itself). See seal-worker.mjs 'count'.
-   */
-  startMessageCount(dbFile: string, dbKey: Uint8Array): Promise<number> | null {
-    if (this.#failure || this.#counted) return null;
-    const flag = new Int32Array(new SharedArrayBuffer(4));
-    const key = new Uint8Array(dbKey);
-    const counted = new Promise<number>((resolve, reject) => {
-      this.#counted = { resolve, reject };
-    });
-    counted.catch(() => undefined); // a failed count is the caller's cue to count itself
-    this.#worker.postMessage({ type: 'count', file: dbFile, key, flag }, [key.buffer]);
-    Atomics.wait(flag, 0, 0, TWIN_WAIT_MS);
-    // Gives up unless the worker's snapshot started while we waited (the caller's lock still held).
-    if (Atomics.compareExchange(flag, 0, 0, 3) !== 1) {
-      this.#counted = null;
-      return null;
-    }
-    return counted;
   }
 
   /** Appends plaintext. `bytes` is transferred: the caller must not use it again. */
@@ -165,14 +139,6 @@ class StreamSealer {
       this.#ready = null;
       return;
     }
-    if (r.type === 'count' || r.type === 'count-failed') {
-      const counted = this.#counted;
-      this.#counted = null;
-      const messages = (r as { messages?: unknown }).messages;
-      if (r.type === 'count' && typeof messages === 'number' && Number.isSafeInteger(messages) && messages >= 0) counted?.resolve(messages);
-      else counted?.reject(new BackupError('IO', 'The messages could not be counted.'));
-      return;
-    }
     if (r.type === 'progress' && typeof r.consumed === 'number' && typeof r.written === 'number' && typeof r.final === 'boolean') {
       this.#progress = { consumed: r.consumed, written: r.written, final: r.final };
       this.#wakeUp();
@@ -188,8 +154,6 @@ class StreamSealer {
         ? new BackupError('IO', 'The backup could not be encrypted (the encryption worker stopped).')
         : new BackupError('IO', `Could not write the backup file (${code}).`);
     this.#rejectFailed(this.#failure);
-    this.#counted?.reject(this.#failure);
-    this.#counted = null;
     this.#wakeUp();
   }
 
@@ -242,14 +206,6 @@ export class BackupWriter {
   /** Bytes written to the file so far (header included). */
   get bytesWritten(): number {
     return this.#sealer.written;
-  }
-
-  /**
-   * Starts the worker's count of messages in a snapshot of `dbFile` (see StreamSealer). Call
-   * while holding the database's write lock; null: count on your own connection.
-   */
-  startMessageCount(dbFile: string, dbKey: Uint8Array): Promise<number> | null {
-    return this.#sealer.startMessageCount(dbFile, dbKey);
   }
 
   /** Appends bytes to the plaintext stream (copied). */

@@ -208,41 +208,6 @@ export class BackupSnapshot {
     }
   }
 
-  /**
-   * Like open(), and lets `startTwin` begin a read transaction on another connection (a worker's)
-   * while a third connection holds the write lock, so no commit can fall between the two: both
-   * see the same snapshot. `startTwin` gets the database file and must return synchronously
-   * (non-null once the twin's snapshot is fixed): with the event loop stopped, none of this
-   * process's own writers can start and wait on the lock held here. The lock is held only for
-   * that moment (a few ms). `twin` is null if the lock could not be had or the twin failed.
-   */
-  static openWithTwin<T>(profileDir: string, key: Uint8Array, startTwin: (dbFile: string) => T | null): { snapshot: BackupSnapshot; twin: T | null } {
-    const gate = openKeyed(profileDir, key);
-    try {
-      try {
-        gate.exec('PRAGMA busy_timeout = 250');
-        gate.exec('BEGIN IMMEDIATE');
-      } catch {
-        return { snapshot: BackupSnapshot.open(profileDir, key), twin: null }; // a long write: no twin
-      }
-      const snapshot = BackupSnapshot.open(profileDir, key);
-      let twin: T | null = null;
-      try {
-        twin = startTwin(join(profileDir, DB_FILE));
-      } catch {
-        twin = null;
-      }
-      return { snapshot, twin };
-    } finally {
-      try {
-        gate.exec('ROLLBACK');
-      } catch {
-        // no transaction: BEGIN IMMEDIATE failed
-      }
-      gate.close();
-    }
-  }
-
   close(): void {
     const db = this.#db;
     if (!db) return;
@@ -256,16 +221,6 @@ export class BackupSnapshot {
   }
 
   counts(): BackupCounts {
-    return { ...this.countsExceptMessages(), messages: this.messageCount() };
-  }
-
-  /** The messages: ~15 ms per 100,000 on a new connection (the id index is read cold). */
-  messageCount(): number {
-    return Number(this.#conn().prepare('SELECT count(*) FROM messages', { pluck: true }).get() ?? 0);
-  }
-
-  /** The counts of every table but messages (small tables: cheap). */
-  countsExceptMessages(): Omit<BackupCounts, 'messages'> {
     const db = this.#conn();
     const count = (sql: string) => Number(db.prepare(sql, { pluck: true }).get() ?? 0);
     const rows = (table: string) => (hasTable(db, table) ? count(`SELECT count(*) FROM ${quoteIdent(table)}`) : 0);
@@ -273,6 +228,7 @@ export class BackupSnapshot {
       prekeys: count('SELECT count(*) FROM prekeys'),
       contacts: count('SELECT count(*) FROM contacts'),
       conversations: count('SELECT count(*) FROM conversations'),
+      messages: count('SELECT count(*) FROM messages'),
       settings: rows(SETTINGS_TABLE),
       groups: rows(GROUP_TABLES.groups),
       groupMembers: rows(GROUP_TABLES.groupMembers),
