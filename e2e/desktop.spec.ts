@@ -86,7 +86,7 @@ async function openSettings(page: Page, section: string) {
 }
 
 async function closeSettings(page: Page) {
-  await page.keyboard.press('Escape');
+  await page.getByTestId('settings-dialog').getByTestId('modal-close').click();
   await expect(page.getByTestId('settings-dialog')).toHaveCount(0);
 }
 

@@ -1,6 +1,6 @@
 // App-wide keyboard shortcuts. "mod" is Cmd on macOS and Ctrl elsewhere. One table: search
 // (F), lock (L), jump to a conversation (K); the labels feed tooltips.
-import { useEffect, useRef } from 'react';
+import { useLayoutEffect, useRef } from 'react';
 
 export type ShortcutId = 'search' | 'lock' | 'jump';
 
@@ -46,7 +46,9 @@ export function ariaShortcut(id: ShortcutId, mac = isMac()): string {
 export function useShortcuts(handlers: Partial<Record<ShortcutId, () => void>>): void {
   const ref = useRef(handlers);
   ref.current = handlers;
-  useEffect(() => {
+  // A layout effect: the listener is in place before the screen is first painted, so a shortcut
+  // pressed the moment the window shows is not lost (a passive effect runs after the paint).
+  useLayoutEffect(() => {
     const onKeyDown = (e: KeyboardEvent) => {
       if (e.defaultPrevented || e.isComposing) return;
       const id = matchShortcut(e);

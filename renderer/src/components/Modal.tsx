@@ -35,9 +35,15 @@ export function Modal({
       e.preventDefault();
       onCloseRef.current();
     };
+    // Chromium skips the cancel event and closes the dialog itself when Esc comes without a user
+    // activation since the last cancel (close-watcher abuse rules): a close we did not ask for
+    // must unmount the dialog too, or it would stay in the page, hidden, with the page inert.
+    const closedByBrowser = () => onCloseRef.current();
     dialog.addEventListener('cancel', cancel);
+    dialog.addEventListener('close', closedByBrowser);
     return () => {
       dialog.removeEventListener('cancel', cancel);
+      dialog.removeEventListener('close', closedByBrowser);
       if (dialog.open) dialog.close();
     };
   }, []);
@@ -58,7 +64,7 @@ export function Modal({
           <h2 id={titleId} className="modal__title">
             {title}
           </h2>
-          <button type="button" className="icon-button" aria-label={closeLabel} onClick={() => onCloseRef.current()}>
+          <button type="button" className="icon-button" aria-label={closeLabel} data-testid="modal-close" onClick={() => onCloseRef.current()}>
             <IconClose />
           </button>
         </header>
