@@ -157,13 +157,13 @@ function selfTest(): boolean {
   const message = concat(header, sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plain, concat(ad, header), null, nonce, key));
   // The fused steps against chainStep followed by sealMessage / openMessage.
   const ratchetKey = data.subarray(0, 32);
-  const sent = sealNextMessage(key, ad, prefix, ratchetKey, 7, 8, nonce, plain);
-  const expectedSent = sealMessage(fused.messageKey, ad, prefix, ratchetKey, 7, 8, nonce, plain);
+  const sent = sealNextMessage(key, ad, { prefix, ratchetKey, pn: 7, n: 8, nonce }, plain);
+  const expectedSent = sealMessage(fused.messageKey, ad, { prefix, ratchetKey, pn: 7, n: 8, nonce }, plain);
   const received = openNextMessage(key, ad, expectedSent, header.length);
   const tampered = message.slice();
   tampered[10] = (tampered[10] ?? 0) ^ 1; // inside the ratchet key: authenticated as AD
   return (
-    same(sealMessage(key, ad, prefix, data.subarray(0, 32), 0x0102, 0x030405, nonce, plain), message) &&
+    same(sealMessage(key, ad, { prefix, ratchetKey, pn: 0x0102, n: 0x030405, nonce }, plain), message) &&
     same(openMessage(key, ad, message, header.length), plain) &&
     same(sent.ciphertext, expectedSent) &&
     same(sent.chainKey, fused.chainKey) &&
@@ -287,8 +287,18 @@ function placeKey(h: Uint8Array, key: KeySource): number {
   return base + KEY;
 }
 
-function sealMessageLength(ad: Uint8Array, prefix: Uint8Array, plaintext: Uint8Array): number {
-  return ad.length + prefix.length + 64 + plaintext.length * 2 + 16;
+/** The header fields of a ratchet message (session.ts lays them out; see sealMessage). */
+export interface RatchetHeader {
+  /** version and type, and a prekey message's PQXDH part */
+  prefix: Uint8Array;
+  ratchetKey: Uint8Array;
+  pn: number;
+  n: number;
+  nonce: Uint8Array;
+}
+
+function sealMessageLength(ad: Uint8Array, header: RatchetHeader, plaintext: Uint8Array): number {
+  return ad.length + header.prefix.length + 64 + plaintext.length * 2 + 16;
 }
 
 // sealMessage's body on the fast path; the caller has called ensureData(sealMessageLength(...)).
@@ -296,13 +306,10 @@ function sealMessageIn(
   r: RawSodium,
   key: KeySource,
   ad: Uint8Array,
-  prefix: Uint8Array,
-  ratchetKey: Uint8Array,
-  pn: number,
-  n: number,
-  nonce: Uint8Array,
+  header: RatchetHeader,
   plaintext: Uint8Array,
 ): Uint8Array {
+  const { prefix, ratchetKey, pn, n, nonce } = header;
   const headerLen = prefix.length + 64;
   const adLen = ad.length + headerLen;
   const h = r.HEAPU8;
@@ -337,15 +344,12 @@ function sealMessageIn(
 export function sealMessage(
   key: Uint8Array,
   ad: Uint8Array,
-  prefix: Uint8Array,
-  ratchetKey: Uint8Array,
-  pn: number,
-  n: number,
-  nonce: Uint8Array,
+  header: RatchetHeader,
   plaintext: Uint8Array,
 ): Uint8Array {
   const r = raw;
   if (!r) {
+    const { prefix, ratchetKey, pn, n, nonce } = header;
     const headerLen = prefix.length + 64;
     const out = new Uint8Array(headerLen + plaintext.length + 16);
     out.set(prefix, 0);
@@ -356,8 +360,8 @@ export function sealMessage(
     seal(key, nonce, ad, out.subarray(0, headerLen), plaintext, out, headerLen);
     return out;
   }
-  ensureData(r, sealMessageLength(ad, prefix, plaintext));
-  return sealMessageIn(r, key, ad, prefix, ratchetKey, pn, n, nonce, plaintext);
+  ensureData(r, sealMessageLength(ad, header, plaintext));
+  return sealMessageIn(r, key, ad, header, plaintext);
 }
 
 /**
@@ -367,24 +371,20 @@ export function sealMessage(
 export function sealNextMessage(
   chainKey: Uint8Array,
   ad: Uint8Array,
-  prefix: Uint8Array,
-  ratchetKey: Uint8Array,
-  pn: number,
-  n: number,
-  nonce: Uint8Array,
+  header: RatchetHeader,
   plaintext: Uint8Array,
 ): { ciphertext: Uint8Array; chainKey: Uint8Array } {
   const r = raw;
   if (!r) {
     const step = chainStep(chainKey);
-    const ciphertext = sealMessage(step.messageKey, ad, prefix, ratchetKey, pn, n, nonce, plaintext);
+    const ciphertext = sealMessage(step.messageKey, ad, header, plaintext);
     sodium.memzero(step.messageKey);
     return { ciphertext, chainKey: step.chainKey };
   }
   // Before the step: growing the data area moves the scratch, and the step's outputs with it.
-  ensureData(r, sealMessageLength(ad, prefix, plaintext));
+  ensureData(r, sealMessageLength(ad, header, plaintext));
   stepInScratch(r, chainKey);
-  const ciphertext = sealMessageIn(r, 'scratch', ad, prefix, ratchetKey, pn, n, nonce, plaintext);
+  const ciphertext = sealMessageIn(r, 'scratch', ad, header, plaintext);
   return { ciphertext, chainKey: takeNextChainKey(r) };
 }
 

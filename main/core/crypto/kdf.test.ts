@@ -213,8 +213,9 @@ describe('the libsodium hot path (fast.ts)', () => {
       const ratchetKey = randomBytes(32);
       const nonce = randomBytes(24);
       const step = withoutFastPath(() => chainStep(sendKey));
-      const expected = withoutFastPath(() => sealMessage(step.messageKey, ad, prefix, ratchetKey, 3, n, nonce, plaintext));
-      const sent = sealNextMessage(sendKey, ad, prefix, ratchetKey, 3, n, nonce, plaintext);
+      const header = { prefix, ratchetKey, pn: 3, n, nonce };
+      const expected = withoutFastPath(() => sealMessage(step.messageKey, ad, header, plaintext));
+      const sent = sealNextMessage(sendKey, ad, header, plaintext);
       expect(hex(sent.ciphertext)).toBe(hex(expected));
       expect(hex(sent.chainKey)).toBe(hex(step.chainKey));
 

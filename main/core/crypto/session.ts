@@ -392,7 +392,8 @@ export function encryptMessage(session: SessionState, plaintext: Uint8Array, _no
   if (send.n >= 0xffffffff) throw new CryptoError('INVALID_ARGUMENT', 'sending chain exhausted; start a new session');
   const prefix = session.pendingPrekey ?? RATCHET_PREFIX;
   // KDF_CK, then header = prefix || ratchet key || PN || N || nonce; AD = session AD || header; then the body.
-  const sent = sealNextMessage(send.key, session.ad, prefix, session.dhs.publicKey, session.pn, send.n, randomNonce(), plaintext);
+  const header = { prefix, ratchetKey: session.dhs.publicKey, pn: session.pn, n: send.n, nonce: randomNonce() };
+  const sent = sealNextMessage(send.key, session.ad, header, plaintext);
   return { session: { ...session, send: { key: sent.chainKey, n: send.n + 1 } }, ciphertext: sent.ciphertext };
 }
 
